@@ -1,0 +1,179 @@
+//! Application assembly: connect, migrate, seed the sandbox demo, build services, schema
+//! and router, serve until a shutdown signal, then close subscriptions gracefully.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use crate::{
+    auth::{jwt::JwtCodec, keys::Keys, password::PasswordHasherPool},
+    config::Settings,
+    db,
+    domain::identity::Identity,
+    error::DomainError,
+    events::EventBus,
+    graphql::{AppSchema, build_schema},
+    http::{self, metrics::Metrics},
+    sandbox,
+    state::Services,
+};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub schema: AppSchema,
+    pub metrics: Arc<Metrics>,
+    /// Upgraded WebSocket connections, awaited (briefly) on shutdown.
+    pub ws_tasks: TaskTracker,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("startup: {0}")]
+    Domain(#[from] DomainError),
+}
+
+/// Builds the services on an existing connection (also used by the CLI).
+pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Services {
+    let keys = Keys::derive(&settings.secret_key);
+    let jwt = Arc::new(JwtCodec::new(keys.jwt(), settings.access_token_ttl_secs));
+    let bus = EventBus::new(1024);
+    let hasher = PasswordHasherPool::new(settings.limits.password_hash_permits);
+    let identity = Identity::new(
+        db.clone(),
+        jwt,
+        hasher,
+        bus.clone(),
+        settings.refresh_token_ttl_secs,
+    );
+    Services {
+        settings,
+        db,
+        identity,
+        bus,
+        shutdown: CancellationToken::new(),
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    /// The sandbox demo login, when this start created it.
+    pub demo_login: Option<sandbox::demo::DemoLogin>,
+}
+
+impl Application {
+    /// Connects to the database, applies pending migrations, seeds the sandbox demo on an
+    /// empty database and binds the listener.
+    pub async fn build(mut settings: Settings) -> Result<Self, StartupError> {
+        let db = db::connect(settings.database_url()).await?;
+        db::migrate(&db).await?;
+        let listener =
+            TcpListener::bind(settings.bind)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: settings.bind,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: settings.bind,
+            source,
+        })?;
+        if settings.bind.port() == 0 {
+            settings.public_url = format!("http://{addr}");
+        }
+        let services = services(Arc::new(settings), db);
+        let demo_login = sandbox::demo::seed(&services).await?;
+        let schema = build_schema(services.clone());
+        let state = AppState {
+            services,
+            schema,
+            metrics: Arc::new(Metrics::default()),
+            ws_tasks: TaskTracker::new(),
+        };
+        Ok(Self {
+            listener,
+            state,
+            demo_login,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn router(&self) -> Router {
+        http::router(self.state.clone())
+    }
+
+    /// Serves until `signal` resolves; then stops accepting, cancels subscriptions (each
+    /// gets a close frame) and waits up to 10 s for them to finish.
+    pub async fn run_until_stopped(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let router = self.router();
+        let shutdown = self.state.services.shutdown.clone();
+        let token = shutdown.clone();
+        let serve = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                () = signal => {},
+                () = token.cancelled() => {},
+            }
+            tracing::info!("shutdown requested: draining");
+            token.cancel();
+        });
+        let result = serve.await;
+        shutdown.cancel();
+        let tasks = self.state.ws_tasks.clone();
+        tasks.close();
+        if tokio::time::timeout(Duration::from_secs(10), tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some WebSocket connections did not close within 10 s");
+        }
+        result
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

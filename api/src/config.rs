@@ -1,0 +1,386 @@
+//! Configuration: environment variables (`SHIPGATE_*`) over an optional TOML file
+//! (`SHIPGATE_CONFIG` or `--config`), validated once at boot. Secrets are wrapped in
+//! [`SecretString`] so they never print through `Debug` or logs.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("invalid value for {key}: {message}")]
+    Invalid { key: &'static str, message: String },
+    #[error("cannot write generated dev secret key to {path}: {source}")]
+    SecretFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Deployment flavour. `prod` turns off introspection, suggestions and GraphiQL and
+/// requires an explicit secret key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Dev,
+    Prod,
+}
+
+impl std::str::FromStr for Environment {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "dev" | "development" => Ok(Self::Dev),
+            "prod" | "production" => Ok(Self::Prod),
+            other => Err(format!("expected dev or prod, got {other:?}")),
+        }
+    }
+}
+
+/// Which parts of the process to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    /// HTTP API and background workers.
+    All,
+    /// HTTP API only.
+    Api,
+    /// Background workers only.
+    Worker,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: SecretString,
+    pub bind: SocketAddr,
+    /// Master secret; sub-keys (JWT signing, credential encryption, download links) are
+    /// derived from it with HKDF, so one value rotates everything.
+    pub secret_key: SecretString,
+    pub sandbox: bool,
+    pub cors_origins: Vec<String>,
+    pub env: Environment,
+    /// Public base URL of this server (used for OAuth redirect URLs and download links).
+    pub public_url: String,
+    pub limits: Limits,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    /// Create the demo organization and user on an empty database when sandbox is on.
+    pub seed_demo: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub body_bytes: usize,
+    pub depth: usize,
+    pub complexity: usize,
+    pub directives: usize,
+    pub recursive_depth: usize,
+    pub page_size: u64,
+    pub request_timeout_secs: u64,
+    /// Concurrent argon2 computations (each needs ~19 MiB).
+    pub password_hash_permits: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_bytes: 256 * 1024,
+            depth: 10,
+            complexity: 1000,
+            directives: 5,
+            recursive_depth: 32,
+            page_size: 100,
+            request_timeout_secs: 15,
+            password_hash_permits: 8,
+        }
+    }
+}
+
+/// The optional file: every key mirrors an environment variable without the prefix.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    bind: Option<String>,
+    secret_key: Option<String>,
+    sandbox: Option<bool>,
+    cors_origins: Option<Vec<String>>,
+    env: Option<Environment>,
+    public_url: Option<String>,
+    seed_demo: Option<bool>,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://shipgate.db?mode=rwc";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+const MIN_SECRET_LEN: usize = 32;
+
+impl Settings {
+    /// Loads from the process environment and the optional file.
+    pub fn load(config_file: Option<PathBuf>) -> Result<Self, ConfigError> {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        Self::from_sources(
+            config_file.or_else(|| env("SHIPGATE_CONFIG").map(PathBuf::from)),
+            env,
+        )
+    }
+
+    /// Builds settings from an optional file and a key lookup (the environment in
+    /// production, a map in tests).
+    pub fn from_sources(
+        config_file: Option<PathBuf>,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let file = match config_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|source| ConfigError::Parse { path, source })?
+            }
+            None => FileConfig::default(),
+        };
+
+        let env_mode = match lookup("SHIPGATE_ENV") {
+            Some(v) => v.parse().map_err(|message| ConfigError::Invalid {
+                key: "SHIPGATE_ENV",
+                message,
+            })?,
+            None => file.env.unwrap_or(Environment::Dev),
+        };
+        let database_url = lookup("SHIPGATE_DATABASE_URL")
+            .or(file.database_url)
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let bind_raw = lookup("SHIPGATE_BIND")
+            .or(file.bind)
+            .unwrap_or_else(|| DEFAULT_BIND.to_owned());
+        let bind: SocketAddr = bind_raw.parse().map_err(|e| ConfigError::Invalid {
+            key: "SHIPGATE_BIND",
+            message: format!("{bind_raw:?}: {e}"),
+        })?;
+        let sandbox = match lookup("SHIPGATE_SANDBOX") {
+            Some(v) => parse_bool("SHIPGATE_SANDBOX", &v)?,
+            None => file.sandbox.unwrap_or(env_mode == Environment::Dev),
+        };
+        let seed_demo = match lookup("SHIPGATE_SEED_DEMO") {
+            Some(v) => parse_bool("SHIPGATE_SEED_DEMO", &v)?,
+            None => file.seed_demo.unwrap_or(true),
+        };
+        let cors_origins = match lookup("SHIPGATE_CORS_ORIGINS") {
+            Some(v) => v
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            None => file.cors_origins.unwrap_or_default(),
+        };
+        for origin in &cors_origins {
+            if origin == "*" || !(origin.starts_with("http://") || origin.starts_with("https://")) {
+                return Err(ConfigError::Invalid {
+                    key: "SHIPGATE_CORS_ORIGINS",
+                    message: format!("{origin:?} is not an explicit http(s) origin"),
+                });
+            }
+        }
+        let public_url = lookup("SHIPGATE_PUBLIC_URL")
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_owned();
+
+        let secret_key = match lookup("SHIPGATE_SECRET_KEY").or(file.secret_key) {
+            Some(k) if k.len() >= MIN_SECRET_LEN => SecretString::from(k),
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    key: "SHIPGATE_SECRET_KEY",
+                    message: format!("must be at least {MIN_SECRET_LEN} characters"),
+                });
+            }
+            None if env_mode == Environment::Prod => {
+                return Err(ConfigError::Invalid {
+                    key: "SHIPGATE_SECRET_KEY",
+                    message: "required when SHIPGATE_ENV=prod".into(),
+                });
+            }
+            None => dev_secret_key(&database_url)?,
+        };
+
+        Ok(Self {
+            database_url: SecretString::from(database_url),
+            bind,
+            secret_key,
+            sandbox,
+            cors_origins,
+            env: env_mode,
+            public_url,
+            limits: Limits::default(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            seed_demo,
+        })
+    }
+
+    pub fn is_prod(&self) -> bool {
+        self.env == Environment::Prod
+    }
+
+    /// A settings value for tests and tools: given database URL and secret, sandbox on.
+    pub fn for_tests(database_url: &str, secret_key: &str) -> Self {
+        Self {
+            database_url: SecretString::from(database_url.to_owned()),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            secret_key: SecretString::from(secret_key.to_owned()),
+            sandbox: true,
+            cors_origins: vec!["http://localhost:5173".into()],
+            env: Environment::Dev,
+            public_url: "http://127.0.0.1:0".into(),
+            limits: Limits::default(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            seed_demo: false,
+        }
+    }
+
+    pub fn database_url(&self) -> &str {
+        self.database_url.expose_secret()
+    }
+}
+
+fn parse_bool(key: &'static str, v: &str) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(ConfigError::Invalid {
+            key,
+            message: format!("expected a boolean, got {other:?}"),
+        }),
+    }
+}
+
+/// In dev without `SHIPGATE_SECRET_KEY`, a random key is generated once and kept in a
+/// file beside the SQLite database (`<db>.secret`, mode 0600), so restarts keep sessions
+/// and encrypted credentials readable. It is never committed (see .gitignore).
+fn dev_secret_key(database_url: &str) -> Result<SecretString, ConfigError> {
+    use base64::Engine;
+    let path = dev_secret_path(database_url);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_owned();
+        if existing.len() >= MIN_SECRET_LEN {
+            return Ok(SecretString::from(existing));
+        }
+    }
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    let key = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    write_private(&path, &key).map_err(|source| ConfigError::SecretFile {
+        path: path.clone(),
+        source,
+    })?;
+    tracing::warn!(path = %path.display(), "SHIPGATE_SECRET_KEY not set: generated a development key");
+    Ok(SecretString::from(key))
+}
+
+fn dev_secret_path(database_url: &str) -> PathBuf {
+    let file = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or(rest))
+        .filter(|p| !p.is_empty() && !p.contains(":memory:"));
+    match file {
+        Some(p) => PathBuf::from(format!("{p}.secret")),
+        None => PathBuf::from("shipgate.secret"),
+    }
+}
+
+fn write_private(path: &PathBuf, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(contents.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_sources(None, |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn prod_requires_secret_key() {
+        let err = settings(&[("SHIPGATE_ENV", "prod")]).err();
+        assert!(matches!(
+            err,
+            Some(ConfigError::Invalid {
+                key: "SHIPGATE_SECRET_KEY",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let key = "k".repeat(40);
+        let s = settings(&[
+            ("SHIPGATE_SECRET_KEY", key.as_str()),
+            ("SHIPGATE_DATABASE_URL", "postgres://user:hunter2@db/x"),
+        ])
+        .ok();
+        let printed = format!("{s:?}");
+        assert!(!printed.contains(&key));
+        assert!(!printed.contains("hunter2"));
+    }
+
+    #[test]
+    fn wildcard_cors_rejected() {
+        let key = "k".repeat(40);
+        let err = settings(&[
+            ("SHIPGATE_SECRET_KEY", key.as_str()),
+            ("SHIPGATE_CORS_ORIGINS", "*"),
+        ])
+        .err();
+        assert!(matches!(
+            err,
+            Some(ConfigError::Invalid {
+                key: "SHIPGATE_CORS_ORIGINS",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn prod_defaults_sandbox_off_dev_on() {
+        let key = "k".repeat(40);
+        let prod = settings(&[
+            ("SHIPGATE_ENV", "prod"),
+            ("SHIPGATE_SECRET_KEY", key.as_str()),
+        ])
+        .ok();
+        assert_eq!(prod.map(|s| s.sandbox), Some(false));
+        let dev = settings(&[("SHIPGATE_SECRET_KEY", key.as_str())]).ok();
+        assert_eq!(dev.map(|s| s.sandbox), Some(true));
+    }
+}

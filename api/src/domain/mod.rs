@@ -1,0 +1,8 @@
+//! Business rules. Knows nothing of GraphQL or HTTP: functions take a verified
+//! [`crate::auth::Actor`] (and so a tenant), validate, run one transaction, write an
+//! audit event for every state change and return domain values or a [`crate::error::DomainError`].
+
+pub mod audit;
+pub mod identity;
+pub mod pagination;
+pub mod validate;

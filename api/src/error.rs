@@ -1,0 +1,149 @@
+//! The error vocabulary shared by every layer above the database.
+//!
+//! [`ErrorCode`] is the one list of top-level codes a client switches on
+//! (`extensions.code`). Domain functions return [`DomainError`]; the GraphQL layer maps
+//! it exactly once (see `graphql::errors`). Internal causes are logged there and never
+//! returned to the caller.
+
+use std::sync::Arc;
+
+/// Top-level error codes, sent as `extensions.code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    BadUserInput,
+    Conflict,
+    RateLimited,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::Conflict => "CONFLICT",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// Codes for expected business failures, returned in payloads as
+/// `userErrors { code field message }` so a SPA can show them next to a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum UserErrorCode {
+    /// A value is malformed or out of range.
+    Invalid,
+    /// A required value is missing.
+    Required,
+    /// The value is already taken (e.g. an email address).
+    Taken,
+    /// Email and password do not match an active user.
+    InvalidCredentials,
+    /// The password does not meet the policy.
+    WeakPassword,
+    /// The operation would leave the organization without an owner.
+    LastOwner,
+    /// The caller may not grant a role above their own or act on themselves this way.
+    RoleNotAllowed,
+    /// The object is not in a state that allows the operation.
+    InvalidState,
+}
+
+/// An expected, field-level business failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserError {
+    pub code: UserErrorCode,
+    /// Input path of the offending field, e.g. `["input", "email"]`.
+    pub field: Vec<String>,
+    pub message: String,
+}
+
+impl UserError {
+    pub fn new(code: UserErrorCode, field: &[&str], message: impl Into<String>) -> Self {
+        Self {
+            code,
+            field: field.iter().map(|s| (*s).to_owned()).collect(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Failures of domain operations.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DomainError {
+    #[error("authentication required")]
+    Unauthenticated(&'static str),
+    #[error("not allowed: {0}")]
+    Forbidden(&'static str),
+    /// Also used for another tenant's objects: they must look exactly like missing ones.
+    #[error("not found")]
+    NotFound,
+    #[error("invalid input: {message}")]
+    BadInput {
+        field: Option<String>,
+        message: String,
+    },
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    /// Expected business failures, reported in the mutation payload.
+    #[error("{} user error(s)", .0.len())]
+    User(Vec<UserError>),
+    #[error("internal error: {0}")]
+    Internal(Arc<dyn std::error::Error + Send + Sync>),
+}
+
+impl DomainError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound => ErrorCode::NotFound,
+            Self::BadInput { .. } | Self::User(_) => ErrorCode::BadUserInput,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(Arc::new(e))
+    }
+
+    pub fn user(code: UserErrorCode, field: &[&str], message: impl Into<String>) -> Self {
+        Self::User(vec![UserError::new(code, field, message)])
+    }
+
+    pub fn bad_input(field: &str, message: impl Into<String>) -> Self {
+        Self::BadInput {
+            field: Some(field.to_owned()),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for DomainError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<sea_orm::TransactionError<DomainError>> for DomainError {
+    fn from(e: sea_orm::TransactionError<DomainError>) -> Self {
+        match e {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(d) => d,
+        }
+    }
+}
+
+pub type DomainResult<T> = Result<T, DomainError>;

@@ -1,0 +1,14 @@
+//! GraphQL: schema roots and one module per domain. Resolvers translate GraphQL to a
+//! domain call and back; they hold no business rules.
+
+pub mod auth;
+pub mod connection;
+pub mod context;
+pub mod errors;
+pub mod ids;
+pub mod loaders;
+pub mod node;
+pub mod schema;
+pub mod subscription;
+
+pub use schema::{AppSchema, build_schema, build_schema_bare, sdl};

@@ -1,0 +1,85 @@
+//! Subscriptions over graphql-ws. Streams end when the access token expires (the client
+//! reconnects with a fresh one) and when the server shuts down.
+
+use std::time::Duration;
+
+use async_graphql::{Context, ID, SimpleObject, Subscription};
+use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt, stream};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{
+    auth::types::node_kind,
+    context::{actor, services},
+    ids::encode,
+};
+use crate::events::DomainEvent;
+
+/// A change in the caller's organization. Events are hints: refetch what you show.
+#[derive(SimpleObject, Clone)]
+pub struct Event {
+    /// e.g. `user.created`; `events.lagged` when the client fell behind and should refetch.
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<ID>,
+    pub at: DateTime<Utc>,
+}
+
+impl From<DomainEvent> for Event {
+    fn from(e: DomainEvent) -> Self {
+        let entity_id = e
+            .entity_id
+            .and_then(|id| node_kind(&e.entity_type).map(|k| encode(k, id)));
+        Self {
+            action: e.action,
+            entity_type: e.entity_type,
+            entity_id,
+            at: e.at,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Subscription;
+
+#[Subscription]
+impl Subscription {
+    /// Change notifications for the caller's organization.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Event> + use<>, async_graphql::Error> {
+        let a = actor(ctx).map_err(async_graphql::Error::from)?;
+        let s = services(ctx).map_err(async_graphql::Error::from)?;
+        let tenant = a.tenant().id();
+        let rx = s.bus.subscribe();
+        let events = stream::unfold(rx, move |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(e) if e.organization_id == tenant => return Some((Event::from(e), rx)),
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(_)) => {
+                        let lagged = Event {
+                            action: "events.lagged".into(),
+                            entity_type: "Event".into(),
+                            entity_id: None,
+                            at: Utc::now(),
+                        };
+                        return Some((lagged, rx));
+                    }
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        });
+        let until_expiry = match a.expires_at {
+            Some(exp) => {
+                Duration::from_secs(u64::try_from(exp - Utc::now().timestamp()).unwrap_or(0))
+            }
+            None => Duration::from_secs(u64::MAX / 4),
+        };
+        let shutdown = s.shutdown.clone().cancelled_owned();
+        Ok(events
+            .take_until(tokio::time::sleep(until_expiry))
+            .take_until(shutdown))
+    }
+}

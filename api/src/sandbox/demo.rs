@@ -1,0 +1,48 @@
+//! On an empty database with sandbox on, create a demo organization and OWNER so a
+//! newcomer can open GraphiQL and sign in at once. The password is random and printed
+//! once by the binary; it is never stored in clear.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use entity::enums::Role;
+
+use crate::{domain::identity::OrgChoice, error::DomainResult, state::Services};
+
+pub const DEMO_EMAIL: &str = "demo@shipgate.local";
+pub const DEMO_ORGANIZATION: &str = "Demo Seller";
+
+pub struct DemoLogin {
+    pub email: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for DemoLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoLogin")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+pub async fn seed(services: &Services) -> DomainResult<Option<DemoLogin>> {
+    let s = &services.settings;
+    if !s.sandbox || !s.seed_demo || services.identity.has_users().await? {
+        return Ok(None);
+    }
+    let mut bytes = [0u8; 12];
+    rand::fill(&mut bytes);
+    let password = URL_SAFE_NO_PAD.encode(bytes);
+    services
+        .identity
+        .create_user_cli(
+            DEMO_EMAIL,
+            &password,
+            Role::Owner,
+            true,
+            OrgChoice::New(DEMO_ORGANIZATION.into()),
+        )
+        .await?;
+    Ok(Some(DemoLogin {
+        email: DEMO_EMAIL.into(),
+        password,
+    }))
+}

@@ -1,0 +1,45 @@
+//! `accounts` table.
+
+use crate::enums::{AccountStatus, Platform};
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "accounts")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub platform: Platform,
+    #[sea_orm(column_type = "String(StringLen::N(200))")]
+    pub name: String,
+    pub status: AccountStatus,
+    #[sea_orm(column_type = "String(StringLen::N(200))")]
+    pub external_account_id: Option<String>,
+    #[sea_orm(column_type = "String(StringLen::N(64))")]
+    pub marketplace_id: Option<String>,
+    #[sea_orm(column_type = "String(StringLen::N(32))")]
+    pub region: Option<String>,
+    #[sea_orm(column_type = "Blob")]
+    pub credentials_ciphertext: Option<Vec<u8>>,
+    #[sea_orm(column_type = "Blob")]
+    pub credentials_nonce: Option<Vec<u8>>,
+    pub credentials_key_version: Option<i32>,
+    #[sea_orm(column_type = "String(StringLen::N(64))", unique)]
+    pub oauth_state: Option<String>,
+    pub access_token_expires_at: Option<DateTimeUtc>,
+    pub refresh_token_expires_at: Option<DateTimeUtc>,
+    pub sync_watermark: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text")]
+    pub sync_cursor: Option<String>,
+    pub last_synced_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text")]
+    pub last_sync_error: Option<String>,
+    pub disabled_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,46 @@
+//! Re-exports of every entity (as `Xxx`) and every entity module.
+
+pub use super::account;
+pub use super::api_key;
+pub use super::audit_event;
+pub use super::channel;
+pub use super::enums;
+pub use super::idempotency_key;
+pub use super::inbound_order;
+pub use super::inbound_order_file;
+pub use super::inbound_order_line;
+pub use super::inventory_snapshot;
+pub use super::job;
+pub use super::label_template;
+pub use super::membership;
+pub use super::order;
+pub use super::order_item;
+pub use super::organization;
+pub use super::outbound_order;
+pub use super::refresh_token;
+pub use super::sku;
+pub use super::stock_movement;
+pub use super::user;
+pub use super::waybill;
+
+pub use super::account::Entity as Account;
+pub use super::api_key::Entity as ApiKey;
+pub use super::audit_event::Entity as AuditEvent;
+pub use super::channel::Entity as Channel;
+pub use super::idempotency_key::Entity as IdempotencyKey;
+pub use super::inbound_order::Entity as InboundOrder;
+pub use super::inbound_order_file::Entity as InboundOrderFile;
+pub use super::inbound_order_line::Entity as InboundOrderLine;
+pub use super::inventory_snapshot::Entity as InventorySnapshot;
+pub use super::job::Entity as Job;
+pub use super::label_template::Entity as LabelTemplate;
+pub use super::membership::Entity as Membership;
+pub use super::order::Entity as Order;
+pub use super::order_item::Entity as OrderItem;
+pub use super::organization::Entity as Organization;
+pub use super::outbound_order::Entity as OutboundOrder;
+pub use super::refresh_token::Entity as RefreshToken;
+pub use super::sku::Entity as Sku;
+pub use super::stock_movement::Entity as StockMovement;
+pub use super::user::Entity as User;
+pub use super::waybill::Entity as Waybill;

@@ -1,0 +1,20 @@
+//! Shipgate database migrations (SQLite and PostgreSQL).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_identity;
+mod m20261123_000002_marketplace;
+mod m20261123_000003_warehouse;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_identity::Migration),
+            Box::new(m20261123_000002_marketplace::Migration),
+            Box::new(m20261123_000003_warehouse::Migration),
+        ]
+    }
+}

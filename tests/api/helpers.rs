@@ -1,0 +1,222 @@
+use std::time::Duration;
+
+use api::{Application, Settings, auth::keys::Keys};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+pub const SECRET: &str = "test-secret-key-that-is-long-enough-0123456789";
+
+/// Generates one `#[tokio::test]` per database for each listed `async fn(TestApp)`.
+#[macro_export]
+macro_rules! db_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await;
+                    super::$name(app).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if !$crate::helpers::postgres_enabled() {
+                        eprintln!("SHIPGATE_TEST_POSTGRES_URL not set: PostgreSQL variant not run");
+                        return;
+                    }
+                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await;
+                    super::$name(app).await;
+                }
+            }
+        )*
+    };
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn postgres_enabled() -> bool {
+    std::env::var("SHIPGATE_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty())
+}
+
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub base: String,
+    pub client: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    pub server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestApp {
+    /// Triggers graceful shutdown and waits for the server task.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+async fn fresh_database(backend: Backend) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join("shipgate-tests");
+            std::fs::create_dir_all(&dir).unwrap();
+            format!("sqlite://{}/{id}.db?mode=rwc", dir.display())
+        }
+        Backend::Postgres => {
+            use sea_orm::ConnectionTrait;
+            let admin_url = std::env::var("SHIPGATE_TEST_POSTGRES_URL").unwrap();
+            let admin = sea_orm::Database::connect(admin_url.as_str())
+                .await
+                .expect("connect to PostgreSQL");
+            let name = format!("sg_test_{id}");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
+            admin.close().await.ok();
+            let (base, _) = admin_url.rsplit_once('/').unwrap();
+            format!("{base}/{name}")
+        }
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_with(backend, |_| {}).await
+}
+
+pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let database_url = fresh_database(backend).await;
+    let mut settings = Settings::for_tests(&database_url, SECRET);
+    tweak(&mut settings);
+    let app = Application::build(settings).await.expect("build app");
+    let addr = app.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        addr,
+        base: format!("http://{addr}"),
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap(),
+
+        shutdown: Some(tx),
+        server: Some(server),
+    }
+}
+
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs an operation and returns (status, body).
+    pub async fn post(&self, query: &str, variables: Value, bearer: Option<&str>) -> (u16, Value) {
+        let mut req = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = bearer {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let body = resp.json::<Value>().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    /// POSTs and asserts HTTP 200.
+    pub async fn gql(&self, query: &str, variables: Value, bearer: Option<&str>) -> Value {
+        let (status, body) = self.post(query, variables, bearer).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    pub async fn sign_up(&self, org: &str, email: &str) -> Session {
+        let body = self
+            .gql(
+                "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken refreshToken accessTokenExpiresAt user { id email role } userErrors { code field message } } }",
+                json!({ "i": { "organizationName": org, "email": email, "password": PASSWORD } }),
+                None,
+            )
+            .await;
+        session_from(&body["data"]["signUp"])
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        self.gql(
+            "mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken user { id email role } userErrors { code field message } } }",
+            json!({ "i": { "email": email, "password": password } }),
+            None,
+        )
+        .await
+    }
+
+    /// Owner creates a user with `role` in their org and logs them in.
+    pub async fn add_user(&self, owner: &Session, email: &str, role: &str) -> Session {
+        let body = self
+            .gql(
+                "mutation($i: CreateUserInput!) { createUser(input: $i) { user { id role } userErrors { code message } } }",
+                json!({ "i": { "email": email, "password": PASSWORD, "role": role } }),
+                Some(&owner.access),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["createUser"]["userErrors"],
+            json!([]),
+            "{body}"
+        );
+        session_from(&self.login(email, PASSWORD).await["data"]["login"])
+    }
+
+    pub fn keys(&self) -> Keys {
+        Keys::derive(&SecretString::from(SECRET))
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub fn session_from(payload: &Value) -> Session {
+    assert_eq!(payload["userErrors"], json!([]), "{payload}");
+    Session {
+        access: payload["accessToken"]
+            .as_str()
+            .expect("accessToken")
+            .to_owned(),
+        refresh: payload["refreshToken"]
+            .as_str()
+            .expect("refreshToken")
+            .to_owned(),
+        user_id: payload["user"]["id"].as_str().expect("user id").to_owned(),
+    }
+}
+
+/// The `extensions.code` of the first error.
+pub fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}

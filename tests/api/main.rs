@@ -1,0 +1,13 @@
+//! Integration tests: the real router on a random port, over real HTTP and WebSocket,
+//! against a fresh SQLite file per test and, when `SHIPGATE_TEST_POSTGRES_URL` is set,
+//! a fresh PostgreSQL database per test too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod auth;
+mod http_shape;
+mod ops;
+mod schema_sdl;
+mod subscriptions;
+mod tenancy;
