@@ -98,7 +98,7 @@ impl Default for Limits {
             depth: 10,
             complexity: 1000,
             directives: 5,
-            recursive_depth: 32,
+            recursive_depth: 64,
             page_size: 100,
             request_timeout_secs: 15,
             password_hash_permits: 8,

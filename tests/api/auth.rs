@@ -16,7 +16,7 @@ db_tests!(
     logout_revokes_family,
 );
 
-const REFRESH: &str = "mutation($t: String!) { refreshToken(input: { refreshToken: $t }) { accessToken refreshToken user { email } userErrors { code } } }";
+const REFRESH: &str = "mutation($t: String!) { refreshToken(input: { refreshToken: $t }) { accessToken refreshToken user { id email } userErrors { code } } }";
 const ME: &str = "{ me { id email role organization { id name } } }";
 
 async fn sign_up_login_refresh_rotation_and_reuse(app: TestApp) {

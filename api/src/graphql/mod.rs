@@ -6,6 +6,7 @@ pub mod connection;
 pub mod context;
 pub mod errors;
 pub mod ids;
+pub mod introspection;
 pub mod loaders;
 pub mod node;
 pub mod schema;

@@ -4,6 +4,7 @@ use async_graphql::{MergedObject, SDLExportOptions, Schema, SchemaBuilder};
 
 use super::{
     auth::{ApiKeyMutation, ApiKeyQuery, SessionMutation, SessionQuery, UserMutation, UserQuery},
+    introspection::RefuseIntrospection,
     node::NodeQuery,
     subscription::Subscription,
 };
@@ -24,7 +25,9 @@ fn builder(limits: &Limits, prod: bool) -> SchemaBuilder<Query, Mutation, Subscr
         .limit_recursive_depth(limits.recursive_depth)
         .limit_directives(limits.directives);
     if prod {
-        b.disable_introspection().disable_suggestions()
+        b.disable_introspection()
+            .disable_suggestions()
+            .extension(RefuseIntrospection)
     } else {
         b
     }
@@ -50,4 +53,9 @@ pub fn sdl() -> String {
             .sorted_arguments()
             .sorted_enum_items(),
     )
+}
+
+#[cfg(test)]
+pub(crate) fn builder_for_tests(limits: &Limits, prod: bool) -> AppSchema {
+    builder(limits, prod).finish()
 }

@@ -90,7 +90,10 @@ pub async fn post_graphql(
     if let Some(a) = actor.as_mut() {
         a.request_id.clone_from(&request_id);
     }
-    let operation = request.operation_name.clone();
+    let operation = request
+        .operation_name
+        .clone()
+        .or_else(|| operation_name_in(&request.query).map(str::to_owned));
     let mut request = request;
     if let Some(a) = &actor {
         request = request.data(Loaders::new(services, a));
@@ -108,6 +111,26 @@ pub async fn post_graphql(
     (StatusCode::OK, Json(response)).into_response()
 }
 
+/// The name of the first named operation in the document (`query Name …`), for metrics
+/// when the client did not send `operationName`. A cheap scan, not a parse.
+fn operation_name_in(query: &str) -> Option<&str> {
+    let mut rest = query.trim_start();
+    while let Some(comment) = rest.strip_prefix('#') {
+        rest = comment.split_once('\n').map_or("", |(_, r)| r).trim_start();
+    }
+    let after_kw = ["query", "mutation", "subscription"]
+        .iter()
+        .find_map(|kw| rest.strip_prefix(kw))?;
+    if !after_kw.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let name = after_kw.trim_start();
+    let end = name
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(name.len());
+    (end > 0).then(|| &name[..end])
+}
+
 /// Errors async-graphql raises itself (parse, validation, depth/complexity limits, input
 /// coercion) carry no code: they are all the client's input.
 fn add_missing_codes(errors: &mut [ServerError], _request_failed: bool) {
@@ -121,5 +144,22 @@ fn add_missing_codes(errors: &mut [ServerError], _request_failed: bool) {
                 .get_or_insert_with(Default::default)
                 .set("code", ErrorCode::BadUserInput.as_str());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::operation_name_in;
+
+    #[test]
+    fn operation_names() {
+        assert_eq!(operation_name_in("query Ping { a }"), Some("Ping"));
+        assert_eq!(
+            operation_name_in("  # c\n mutation Do_It($x: Int) { a }"),
+            Some("Do_It")
+        );
+        assert_eq!(operation_name_in("{ a }"), None);
+        assert_eq!(operation_name_in("query { a }"), None);
+        assert_eq!(operation_name_in("queryX { a }"), None);
     }
 }

@@ -22,6 +22,8 @@ use crate::{
     graphql::context::{Loaders, RequestCtx},
 };
 
+const UNAUTHENTICATED: &str = "Unauthenticated";
+
 pub async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -80,10 +82,12 @@ async fn serve(
     let gql = GqlWebSocket::new(state.schema.clone(), input, protocol).on_connection_init(
         move |payload| async move {
             let token = init_token(&payload).ok_or_else(|| {
-                async_graphql::Error::new("Unauthenticated: send a token in connection_init")
+                async_graphql::Error::new(format!(
+                    "{UNAUTHENTICATED}: send a token in connection_init"
+                ))
             })?;
             let actor = services.identity.authenticate(&token).await.map_err(|_| {
-                async_graphql::Error::new("Unauthenticated: invalid or expired token")
+                async_graphql::Error::new(format!("{UNAUTHENTICATED}: invalid or expired token"))
             })?;
             let mut data = Data::default();
             data.insert(Loaders::new(&services, &actor));
@@ -105,6 +109,8 @@ async fn serve(
                     }
                 }
                 Some(WsMessage::Close(code, reason)) => {
+                    // A refused connection_init is 4403 Forbidden in graphql-transport-ws.
+                    let code = if reason.starts_with(UNAUTHENTICATED) { 4403 } else { code };
                     let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
                     break;
                 }
