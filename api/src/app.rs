@@ -1,22 +1,35 @@
 //! Application assembly: connect, migrate, seed the sandbox demo, build services, schema
 //! and router, serve until a shutdown signal, then close subscriptions gracefully.
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{collections::HashMap, future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
+use entity::enums::Platform;
+use secrecy::SecretString;
+
 use crate::{
-    auth::{jwt::JwtCodec, keys::Keys, password::PasswordHasherPool},
+    auth::{jwt::JwtCodec, keys::Keys, password::PasswordHasherPool, vault::Vault},
     config::Settings,
+    connectors::{
+        http::HttpClient,
+        marketplace::{AppCredentials, ebay::Ebay},
+    },
     db,
     domain::identity::Identity,
+    domain::{
+        accounts::{Accounts, PlatformConnector},
+        orders::Orders,
+    },
     error::DomainError,
     events::EventBus,
     graphql::{AppSchema, build_schema},
     http::{self, metrics::Metrics},
+    jobs::{self, Runner},
     sandbox,
+    sandbox::{Sandbox, ebay as ebay_fake},
     state::Services,
 };
 
@@ -34,34 +47,58 @@ pub enum StartupError {
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
     #[error("cannot bind {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Bind { addr: SocketAddr, source: std::io::Error },
     #[error("startup: {0}")]
     Domain(#[from] DomainError),
+    #[error("configuration: {0}")]
+    Config(String),
 }
 
 /// Builds the services on an existing connection (also used by the CLI).
-pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Services {
+pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Result<Services, StartupError> {
     let keys = Keys::derive(&settings.secret_key);
     let jwt = Arc::new(JwtCodec::new(keys.jwt(), settings.access_token_ttl_secs));
     let bus = EventBus::new(1024);
     let hasher = PasswordHasherPool::new(settings.limits.password_hash_permits);
-    let identity = Identity::new(
-        db.clone(),
-        jwt,
-        hasher,
-        bus.clone(),
-        settings.refresh_token_ttl_secs,
-    );
-    Services {
-        settings,
-        db,
-        identity,
-        bus,
-        shutdown: CancellationToken::new(),
+    let identity = Identity::new(db.clone(), jwt, hasher, bus.clone(), settings.refresh_token_ttl_secs);
+    let sandbox = settings.sandbox.then(|| Sandbox::new(&settings.public_url));
+    let platforms = marketplace_connectors(&settings)?;
+    let accounts = Accounts::new(db.clone(), Arc::new(Vault::new(keys.credentials())), bus.clone(), platforms);
+    let orders = Orders::new(db.clone(), bus.clone());
+    Ok(Services { settings, db, identity, accounts, orders, bus, sandbox, shutdown: CancellationToken::new() })
+}
+
+/// The marketplace connectors and apps from configuration; with sandbox on, platforms
+/// left unconfigured point at the built-in fakes.
+fn marketplace_connectors(settings: &Settings) -> Result<HashMap<Platform, PlatformConnector>, StartupError> {
+    let http = HttpClient::new().map_err(|e| StartupError::Config(e.to_string()))?;
+    let mut map = HashMap::new();
+    let e = &settings.ebay;
+    let sandbox_base = format!("{}/sandbox/ebay", settings.public_url);
+    let configured = e.client_id.is_some() && e.client_secret.is_some() && e.ru_name.is_some();
+    if configured || settings.sandbox {
+        let (auth_base, api_base) = if configured {
+            (
+                e.auth_base.clone().unwrap_or_else(|| "https://auth.ebay.com".into()),
+                e.api_base.clone().unwrap_or_else(|| "https://api.ebay.com".into()),
+            )
+        } else {
+            (sandbox_base.clone(), sandbox_base)
+        };
+        let app = AppCredentials {
+            client_id: e.client_id.clone().unwrap_or_else(|| ebay_fake::SANDBOX_CLIENT_ID.into()),
+            client_secret: e
+                .client_secret
+                .clone()
+                .unwrap_or_else(|| SecretString::from(ebay_fake::SANDBOX_CLIENT_SECRET)),
+            redirect: e.ru_name.clone().unwrap_or_else(|| ebay_fake::SANDBOX_RU_NAME.into()),
+        };
+        map.insert(
+            Platform::Ebay,
+            PlatformConnector { connector: Arc::new(Ebay::new(http.clone(), auth_base, api_base)), app: Some(app) },
+        );
     }
+    Ok(map)
 }
 
 pub struct Application {
@@ -77,34 +114,18 @@ impl Application {
     pub async fn build(mut settings: Settings) -> Result<Self, StartupError> {
         let db = db::connect(settings.database_url()).await?;
         db::migrate(&db).await?;
-        let listener =
-            TcpListener::bind(settings.bind)
-                .await
-                .map_err(|source| StartupError::Bind {
-                    addr: settings.bind,
-                    source,
-                })?;
-        let addr = listener.local_addr().map_err(|source| StartupError::Bind {
-            addr: settings.bind,
-            source,
-        })?;
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .map_err(|source| StartupError::Bind { addr: settings.bind, source })?;
+        let addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.bind, source })?;
         if settings.bind.port() == 0 {
             settings.public_url = format!("http://{addr}");
         }
-        let services = services(Arc::new(settings), db);
+        let services = services(Arc::new(settings), db)?;
         let demo_login = sandbox::demo::seed(&services).await?;
         let schema = build_schema(services.clone());
-        let state = AppState {
-            services,
-            schema,
-            metrics: Arc::new(Metrics::default()),
-            ws_tasks: TaskTracker::new(),
-        };
-        Ok(Self {
-            listener,
-            state,
-            demo_login,
-        })
+        let state = AppState { services, schema, metrics: Arc::new(Metrics::default()), ws_tasks: TaskTracker::new() };
+        Ok(Self { listener, state, demo_login })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -116,38 +137,38 @@ impl Application {
     }
 
     pub fn router(&self) -> Router {
-        http::router(self.state.clone())
+        let mut router = http::router(self.state.clone());
+        if let Some(sandbox) = &self.state.services.sandbox {
+            router = router.merge(sandbox.router());
+        }
+        router
     }
 
     /// Serves until `signal` resolves; then stops accepting, cancels subscriptions (each
     /// gets a close frame) and waits up to 10 s for them to finish.
-    pub async fn run_until_stopped(
-        self,
-        signal: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn run_until_stopped(self, signal: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let router = self.router();
         let shutdown = self.state.services.shutdown.clone();
         let token = shutdown.clone();
-        let serve = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                () = signal => {},
-                () = token.cancelled() => {},
-            }
-            tracing::info!("shutdown requested: draining");
-            token.cancel();
-        });
+        let serve = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                tokio::select! {
+                    () = signal => {},
+                    () = token.cancelled() => {},
+                }
+                tracing::info!("shutdown requested: draining");
+                token.cancel();
+            });
+        let runner = jobs::handlers::register(Runner::new(self.state.services.db.clone()), &self.state.services);
+        let worker = tokio::spawn(runner.run(shutdown.clone()));
         let result = serve.await;
         shutdown.cancel();
+        if tokio::time::timeout(Duration::from_secs(25), worker).await.is_err() {
+            tracing::warn!("jobs still running after 25 s; their leases will expire and they will resume elsewhere");
+        }
         let tasks = self.state.ws_tasks.clone();
         tasks.close();
-        if tokio::time::timeout(Duration::from_secs(10), tasks.wait())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(Duration::from_secs(10), tasks.wait()).await.is_err() {
             tracing::warn!("some WebSocket connections did not close within 10 s");
         }
         result

@@ -10,22 +10,13 @@ use serde::Deserialize;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("invalid config file {path}: {source}")]
-    Parse {
-        path: PathBuf,
-        source: toml::de::Error,
-    },
+    Parse { path: PathBuf, source: toml::de::Error },
     #[error("invalid value for {key}: {message}")]
     Invalid { key: &'static str, message: String },
     #[error("cannot write generated dev secret key to {path}: {source}")]
-    SecretFile {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    SecretFile { path: PathBuf, source: std::io::Error },
 }
 
 /// Deployment flavour. `prod` turns off introspection, suggestions and GraphiQL and
@@ -76,6 +67,23 @@ pub struct Settings {
     pub refresh_token_ttl_secs: i64,
     /// Create the demo organization and user on an empty database when sandbox is on.
     pub seed_demo: bool,
+    /// Where `/oauth/callback/{platform}` sends the browser when authorization ends
+    /// (`?account=<id>&status=connected|error&message=…` is appended).
+    pub spa_url: Option<String>,
+    pub ebay: EbaySettings,
+}
+
+/// The ERP's eBay app (one per deployment; sellers consent to it). Empty values with
+/// sandbox on mean: the built-in fake eBay under `/sandbox/ebay`.
+#[derive(Debug, Clone, Default)]
+pub struct EbaySettings {
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    pub ru_name: Option<String>,
+    /// Consent host, e.g. `https://auth.ebay.com`.
+    pub auth_base: Option<String>,
+    /// API host, e.g. `https://api.ebay.com`.
+    pub api_base: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -128,10 +136,7 @@ impl Settings {
     /// Loads from the process environment and the optional file.
     pub fn load(config_file: Option<PathBuf>) -> Result<Self, ConfigError> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        Self::from_sources(
-            config_file.or_else(|| env("SHIPGATE_CONFIG").map(PathBuf::from)),
-            env,
-        )
+        Self::from_sources(config_file.or_else(|| env("SHIPGATE_CONFIG").map(PathBuf::from)), env)
     }
 
     /// Builds settings from an optional file and a key lookup (the environment in
@@ -142,33 +147,23 @@ impl Settings {
     ) -> Result<Self, ConfigError> {
         let file = match config_file {
             Some(path) => {
-                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
-                    path: path.clone(),
-                    source,
-                })?;
-                toml::from_str::<FileConfig>(&text)
-                    .map_err(|source| ConfigError::Parse { path, source })?
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+                toml::from_str::<FileConfig>(&text).map_err(|source| ConfigError::Parse { path, source })?
             }
             None => FileConfig::default(),
         };
 
         let env_mode = match lookup("SHIPGATE_ENV") {
-            Some(v) => v.parse().map_err(|message| ConfigError::Invalid {
-                key: "SHIPGATE_ENV",
-                message,
-            })?,
+            Some(v) => v.parse().map_err(|message| ConfigError::Invalid { key: "SHIPGATE_ENV", message })?,
             None => file.env.unwrap_or(Environment::Dev),
         };
-        let database_url = lookup("SHIPGATE_DATABASE_URL")
-            .or(file.database_url)
-            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-        let bind_raw = lookup("SHIPGATE_BIND")
-            .or(file.bind)
-            .unwrap_or_else(|| DEFAULT_BIND.to_owned());
-        let bind: SocketAddr = bind_raw.parse().map_err(|e| ConfigError::Invalid {
-            key: "SHIPGATE_BIND",
-            message: format!("{bind_raw:?}: {e}"),
-        })?;
+        let database_url =
+            lookup("SHIPGATE_DATABASE_URL").or(file.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let bind_raw = lookup("SHIPGATE_BIND").or(file.bind).unwrap_or_else(|| DEFAULT_BIND.to_owned());
+        let bind: SocketAddr = bind_raw
+            .parse()
+            .map_err(|e| ConfigError::Invalid { key: "SHIPGATE_BIND", message: format!("{bind_raw:?}: {e}") })?;
         let sandbox = match lookup("SHIPGATE_SANDBOX") {
             Some(v) => parse_bool("SHIPGATE_SANDBOX", &v)?,
             None => file.sandbox.unwrap_or(env_mode == Environment::Dev),
@@ -178,11 +173,7 @@ impl Settings {
             None => file.seed_demo.unwrap_or(true),
         };
         let cors_origins = match lookup("SHIPGATE_CORS_ORIGINS") {
-            Some(v) => v
-                .split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect(),
+            Some(v) => v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
             None => file.cors_origins.unwrap_or_default(),
         };
         for origin in &cors_origins {
@@ -228,6 +219,14 @@ impl Settings {
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             seed_demo,
+            spa_url: lookup("SHIPGATE_SPA_URL"),
+            ebay: EbaySettings {
+                client_id: lookup("SHIPGATE_EBAY_CLIENT_ID"),
+                client_secret: lookup("SHIPGATE_EBAY_CLIENT_SECRET").map(SecretString::from),
+                ru_name: lookup("SHIPGATE_EBAY_RUNAME"),
+                auth_base: lookup("SHIPGATE_EBAY_AUTH_URL"),
+                api_base: lookup("SHIPGATE_EBAY_API_URL"),
+            },
         })
     }
 
@@ -249,6 +248,8 @@ impl Settings {
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             seed_demo: false,
+            spa_url: None,
+            ebay: EbaySettings::default(),
         }
     }
 
@@ -261,10 +262,7 @@ fn parse_bool(key: &'static str, v: &str) -> Result<bool, ConfigError> {
     match v.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
-        other => Err(ConfigError::Invalid {
-            key,
-            message: format!("expected a boolean, got {other:?}"),
-        }),
+        other => Err(ConfigError::Invalid { key, message: format!("expected a boolean, got {other:?}") }),
     }
 }
 
@@ -283,10 +281,7 @@ fn dev_secret_key(database_url: &str) -> Result<SecretString, ConfigError> {
     let mut bytes = [0u8; 32];
     rand::fill(&mut bytes);
     let key = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    write_private(&path, &key).map_err(|source| ConfigError::SecretFile {
-        path: path.clone(),
-        source,
-    })?;
+    write_private(&path, &key).map_err(|source| ConfigError::SecretFile { path: path.clone(), source })?;
     tracing::warn!(path = %path.display(), "SHIPGATE_SECRET_KEY not set: generated a development key");
     Ok(SecretString::from(key))
 }
@@ -322,23 +317,14 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         Settings::from_sources(None, |k| map.get(k).cloned())
     }
 
     #[test]
     fn prod_requires_secret_key() {
         let err = settings(&[("SHIPGATE_ENV", "prod")]).err();
-        assert!(matches!(
-            err,
-            Some(ConfigError::Invalid {
-                key: "SHIPGATE_SECRET_KEY",
-                ..
-            })
-        ));
+        assert!(matches!(err, Some(ConfigError::Invalid { key: "SHIPGATE_SECRET_KEY", .. })));
     }
 
     #[test]
@@ -357,28 +343,14 @@ mod tests {
     #[test]
     fn wildcard_cors_rejected() {
         let key = "k".repeat(40);
-        let err = settings(&[
-            ("SHIPGATE_SECRET_KEY", key.as_str()),
-            ("SHIPGATE_CORS_ORIGINS", "*"),
-        ])
-        .err();
-        assert!(matches!(
-            err,
-            Some(ConfigError::Invalid {
-                key: "SHIPGATE_CORS_ORIGINS",
-                ..
-            })
-        ));
+        let err = settings(&[("SHIPGATE_SECRET_KEY", key.as_str()), ("SHIPGATE_CORS_ORIGINS", "*")]).err();
+        assert!(matches!(err, Some(ConfigError::Invalid { key: "SHIPGATE_CORS_ORIGINS", .. })));
     }
 
     #[test]
     fn prod_defaults_sandbox_off_dev_on() {
         let key = "k".repeat(40);
-        let prod = settings(&[
-            ("SHIPGATE_ENV", "prod"),
-            ("SHIPGATE_SECRET_KEY", key.as_str()),
-        ])
-        .ok();
+        let prod = settings(&[("SHIPGATE_ENV", "prod"), ("SHIPGATE_SECRET_KEY", key.as_str())]).ok();
         assert_eq!(prod.map(|s| s.sandbox), Some(false));
         let dev = settings(&[("SHIPGATE_SECRET_KEY", key.as_str())]).ok();
         assert_eq!(dev.map(|s| s.sandbox), Some(true));

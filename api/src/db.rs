@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 pub fn is_sqlite(url: &str) -> bool {
     url.starts_with("sqlite:")
@@ -11,20 +14,16 @@ pub fn is_sqlite(url: &str) -> bool {
 
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut opt = ConnectOptions::new(url.to_owned());
-    opt.sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10));
+    opt.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(10));
     if is_sqlite(url) {
         // WAL lets readers run beside the single writer; busy_timeout makes writers queue
         // instead of failing; foreign keys are off by default in SQLite.
-        opt.max_connections(8)
-            .min_connections(1)
-            .map_sqlx_sqlite_opts(|o| {
-                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true)
-            });
+        opt.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
     } else {
         opt.max_connections(32).min_connections(2);
     }
@@ -38,4 +37,16 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// True when every known migration has been applied.
 pub async fn migrations_current(db: &DatabaseConnection) -> Result<bool, DbErr> {
     Ok(Migrator::get_pending_migrations(db).await?.is_empty())
+}
+
+/// Begins a transaction that will write: `BEGIN IMMEDIATE` on SQLite (takes the write
+/// lock up front, so a read-then-write transaction cannot fail with SQLITE_BUSY halfway),
+/// a plain `BEGIN` on PostgreSQL.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        isolation_level: None,
+        access_mode: None,
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+    })
+    .await
 }

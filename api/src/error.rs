@@ -68,11 +68,7 @@ pub struct UserError {
 
 impl UserError {
     pub fn new(code: UserErrorCode, field: &[&str], message: impl Into<String>) -> Self {
-        Self {
-            code,
-            field: field.iter().map(|s| (*s).to_owned()).collect(),
-            message: message.into(),
-        }
+        Self { code, field: field.iter().map(|s| (*s).to_owned()).collect(), message: message.into() }
     }
 }
 
@@ -87,10 +83,7 @@ pub enum DomainError {
     #[error("not found")]
     NotFound,
     #[error("invalid input: {message}")]
-    BadInput {
-        field: Option<String>,
-        message: String,
-    },
+    BadInput { field: Option<String>, message: String },
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("rate limited")]
@@ -124,10 +117,7 @@ impl DomainError {
     }
 
     pub fn bad_input(field: &str, message: impl Into<String>) -> Self {
-        Self::BadInput {
-            field: Some(field.to_owned()),
-            message: message.into(),
-        }
+        Self::BadInput { field: Some(field.to_owned()), message: message.into() }
     }
 }
 

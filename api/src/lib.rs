@@ -7,12 +7,14 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod connectors;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod jobs;
 pub mod sandbox;
 pub mod state;
 pub mod telemetry;

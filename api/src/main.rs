@@ -31,11 +31,7 @@ enum Command {
         #[arg(long, env = "SHIPGATE_NEW_USER_PASSWORD", hide_env_values = true)]
         password: Option<String>,
         /// Name of a new organization to create.
-        #[arg(
-            long,
-            conflicts_with = "organization_id",
-            required_unless_present = "organization_id"
-        )]
+        #[arg(long, conflicts_with = "organization_id", required_unless_present = "organization_id")]
         organization_name: Option<String>,
         /// Id (UUID) of an existing organization.
         #[arg(long)]
@@ -76,10 +72,7 @@ impl From<RoleArg> for entity::enums::Role {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -104,26 +97,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::Migrate => {
-            let db = api::db::connect(settings.database_url())
-                .await
-                .context("connecting to the database")?;
+            let db = api::db::connect(settings.database_url()).await.context("connecting to the database")?;
             api::db::migrate(&db).await.context("applying migrations")?;
             println!("migrations applied");
             Ok(ExitCode::SUCCESS)
         }
-        Command::CreateUser {
-            email,
-            password,
-            organization_name,
-            organization_id,
-            role,
-            staff,
-        } => {
-            let db = api::db::connect(settings.database_url())
-                .await
-                .context("connecting to the database")?;
+        Command::CreateUser { email, password, organization_name, organization_id, role, staff } => {
+            let db = api::db::connect(settings.database_url()).await.context("connecting to the database")?;
             api::db::migrate(&db).await.context("applying migrations")?;
-            let services = api::app::services(Arc::new(settings), db);
+            let services = api::app::services(Arc::new(settings), db)?;
             let (password, generated) = match password {
                 Some(p) => (p, false),
                 None => (generate_password(), true),
@@ -158,14 +140,9 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     tracing::info!(%addr, ready_ms = started.elapsed().as_millis() as u64, "shipgate ready");
     println!("Shipgate listening on http://{addr} (GraphiQL: http://{addr}/graphql)");
     if let Some(demo) = &app.demo_login {
-        println!(
-            "Sandbox demo login (shown once): email {}  password {}",
-            demo.email, demo.password
-        );
+        println!("Sandbox demo login (shown once): email {}  password {}", demo.email, demo.password);
     }
-    app.run_until_stopped(api::shutdown_signal())
-        .await
-        .context("serving")?;
+    app.run_until_stopped(api::shutdown_signal()).await.context("serving")?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -174,16 +151,11 @@ fn export_schema(out: Option<PathBuf>, check: bool) -> anyhow::Result<ExitCode> 
     let sdl = sdl();
     match (out, check) {
         (Some(path), true) => {
-            let current = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
+            let current = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
             if current == sdl {
                 Ok(ExitCode::SUCCESS)
             } else {
-                eprintln!(
-                    "{} is out of date: run `shipgate export-schema --out {}`",
-                    path.display(),
-                    path.display()
-                );
+                eprintln!("{} is out of date: run `shipgate export-schema --out {}`", path.display(), path.display());
                 Ok(ExitCode::FAILURE)
             }
         }
@@ -201,11 +173,9 @@ fn export_schema(out: Option<PathBuf>, check: bool) -> anyhow::Result<ExitCode> 
 
 fn describe(e: &api::error::DomainError) -> String {
     match e {
-        api::error::DomainError::User(errors) => errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field.join("."), e.message))
-            .collect::<Vec<_>>()
-            .join("; "),
+        api::error::DomainError::User(errors) => {
+            errors.iter().map(|e| format!("{}: {}", e.field.join("."), e.message)).collect::<Vec<_>>().join("; ")
+        }
         other => other.to_string(),
     }
 }

@@ -5,15 +5,24 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
-use crate::{config::Settings, domain::identity::Identity, events::EventBus};
+use crate::{
+    config::Settings,
+    domain::{accounts::Accounts, identity::Identity, orders::Orders},
+    events::EventBus,
+    sandbox::Sandbox,
+};
 
-/// What resolvers and handlers call into. Cheap to clone.
+/// What resolvers, handlers and jobs call into. Cheap to clone.
 #[derive(Clone)]
 pub struct Services {
     pub settings: Arc<Settings>,
     pub db: DatabaseConnection,
     pub identity: Identity,
+    pub accounts: Accounts,
+    pub orders: Orders,
     pub bus: EventBus,
+    /// The fake providers, when sandbox mode is on.
+    pub sandbox: Option<Sandbox>,
     /// Cancelled on SIGTERM / Ctrl-C: subscriptions and workers watch it.
     pub shutdown: CancellationToken,
 }

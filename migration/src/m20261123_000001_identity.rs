@@ -326,30 +326,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Jobs::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(IdempotencyKeys::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(AuditEvents::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(ApiKeys::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(RefreshTokens::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Memberships::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Users::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Organizations::Table).to_owned())
-            .await?;
+        manager.drop_table(Table::drop().table(Jobs::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(IdempotencyKeys::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(AuditEvents::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(ApiKeys::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(RefreshTokens::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Memberships::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Users::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Organizations::Table).to_owned()).await?;
         Ok(())
     }
 }

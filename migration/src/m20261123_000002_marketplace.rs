@@ -27,12 +27,8 @@ impl MigrationTrait for Migration {
                     .col(blob_null(Accounts::CredentialsNonce))
                     .col(integer_null(Accounts::CredentialsKeyVersion))
                     .col(string_len_null(Accounts::OauthState, 64).unique_key())
-                    .col(timestamp_with_time_zone_null(
-                        Accounts::AccessTokenExpiresAt,
-                    ))
-                    .col(timestamp_with_time_zone_null(
-                        Accounts::RefreshTokenExpiresAt,
-                    ))
+                    .col(timestamp_with_time_zone_null(Accounts::AccessTokenExpiresAt))
+                    .col(timestamp_with_time_zone_null(Accounts::RefreshTokenExpiresAt))
                     .col(timestamp_with_time_zone_null(Accounts::SyncWatermark))
                     .col(text_null(Accounts::SyncCursor))
                     .col(timestamp_with_time_zone_null(Accounts::LastSyncedAt))
@@ -478,24 +474,12 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Waybills::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(OrderItems::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Orders::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Channels::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Skus::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Accounts::Table).to_owned())
-            .await?;
+        manager.drop_table(Table::drop().table(Waybills::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(OrderItems::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Orders::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Channels::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Skus::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Accounts::Table).to_owned()).await?;
         Ok(())
     }
 }

@@ -237,9 +237,7 @@ impl MigrationTrait for Migration {
                     .col(big_integer(InboundOrderFiles::SizeBytes))
                     .col(string_len(InboundOrderFiles::Sha256, 64))
                     .col(blob(InboundOrderFiles::Content))
-                    .col(timestamp_with_time_zone_null(
-                        InboundOrderFiles::UploadedToProviderAt,
-                    ))
+                    .col(timestamp_with_time_zone_null(InboundOrderFiles::UploadedToProviderAt))
                     .col(timestamp_with_time_zone(InboundOrderFiles::CreatedAt))
                     .foreign_key(
                         ForeignKey::create()
@@ -289,10 +287,7 @@ impl MigrationTrait for Migration {
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_inventory_snapshots_organization_id")
-                            .from(
-                                InventorySnapshots::Table,
-                                InventorySnapshots::OrganizationId,
-                            )
+                            .from(InventorySnapshots::Table, InventorySnapshots::OrganizationId)
                             .to(Organizations::Table, Organizations::Id)
                             .on_delete(ForeignKeyAction::Cascade),
                     )
@@ -448,27 +443,13 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(LabelTemplates::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(StockMovements::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(InventorySnapshots::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(InboundOrderFiles::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(InboundOrderLines::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(InboundOrders::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(OutboundOrders::Table).to_owned())
-            .await?;
+        manager.drop_table(Table::drop().table(LabelTemplates::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(StockMovements::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(InventorySnapshots::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(InboundOrderFiles::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(InboundOrderLines::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(InboundOrders::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(OutboundOrders::Table).to_owned()).await?;
         Ok(())
     }
 }

@@ -34,23 +34,14 @@ async fn assert_tables(db: &DatabaseConnection, present: bool) {
     let manager = sea_orm_migration::SchemaManager::new(db);
     for table in TABLES {
         let exists = manager.has_table(*table).await.expect("has_table");
-        assert_eq!(
-            exists, present,
-            "table {table} present={exists}, expected {present}"
-        );
+        assert_eq!(exists, present, "table {table} present={exists}, expected {present}");
     }
 }
 
 async fn up_down_up(db: &DatabaseConnection) {
     Migrator::up(db, None).await.expect("first up");
     assert_tables(db, true).await;
-    assert_eq!(
-        Migrator::get_pending_migrations(db)
-            .await
-            .expect("pending")
-            .len(),
-        0
-    );
+    assert_eq!(Migrator::get_pending_migrations(db).await.expect("pending").len(), 0);
     Migrator::down(db, None).await.expect("down");
     assert_tables(db, false).await;
     Migrator::up(db, None).await.expect("second up");
@@ -59,9 +50,7 @@ async fn up_down_up(db: &DatabaseConnection) {
 
 #[tokio::test]
 async fn sqlite_up_down_up() {
-    let db = Database::connect("sqlite::memory:")
-        .await
-        .expect("connect sqlite");
+    let db = Database::connect("sqlite::memory:").await.expect("connect sqlite");
     up_down_up(&db).await;
 }
 
@@ -71,14 +60,9 @@ async fn postgres_up_down_up() {
         eprintln!("SHIPGATE_TEST_POSTGRES_URL not set; skipping PostgreSQL migration test");
         return;
     };
-    let admin = Database::connect(&admin_url)
-        .await
-        .expect("connect postgres admin");
+    let admin = Database::connect(&admin_url).await.expect("connect postgres admin");
     let name = format!("mig_test_{}", uuid::Uuid::new_v4().simple());
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .expect("create database");
+    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create database");
 
     let (base, query) = match admin_url.split_once('?') {
         Some((b, q)) => (b, Some(q)),
@@ -94,9 +78,7 @@ async fn postgres_up_down_up() {
     }
 
     let result = {
-        let db = Database::connect(&url)
-            .await
-            .expect("connect test database");
+        let db = Database::connect(&url).await.expect("connect test database");
         let run = tokio::spawn({
             let db = db.clone();
             async move { up_down_up(&db).await }
@@ -106,10 +88,7 @@ async fn postgres_up_down_up() {
         run
     };
 
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .await
-        .expect("drop database");
+    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.expect("drop database");
 
     if let Err(e) = result {
         std::panic::resume_unwind(e.into_panic());

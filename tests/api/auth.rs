@@ -24,10 +24,7 @@ async fn sign_up_login_refresh_rotation_and_reuse(app: TestApp) {
     let me = app.gql(ME, json!({}), Some(&s.access)).await;
     assert_eq!(me["data"]["me"]["email"], "owner@example.com");
     assert_eq!(me["data"]["me"]["role"], "OWNER");
-    assert_eq!(
-        me["data"]["me"]["organization"]["name"],
-        "Acme Cross-Border"
-    );
+    assert_eq!(me["data"]["me"]["organization"]["name"], "Acme Cross-Border");
     assert_eq!(me["data"]["me"]["id"], s.user_id);
 
     let login = app.login("owner@example.com", PASSWORD).await;
@@ -38,22 +35,13 @@ async fn sign_up_login_refresh_rotation_and_reuse(app: TestApp) {
     let r1 = app.gql(REFRESH, json!({ "t": l.refresh }), None).await;
     let rotated = session_from(&r1["data"]["refreshToken"]);
     assert_ne!(rotated.refresh, l.refresh);
-    assert_eq!(
-        app.gql(ME, json!({}), Some(&rotated.access)).await["data"]["me"]["email"],
-        "owner@example.com"
-    );
+    assert_eq!(app.gql(ME, json!({}), Some(&rotated.access)).await["data"]["me"]["email"], "owner@example.com");
 
     // Reuse of the consumed token: UNAUTHENTICATED, and the whole family is revoked.
     let reuse = app.gql(REFRESH, json!({ "t": l.refresh }), None).await;
     assert_eq!(code(&reuse), "UNAUTHENTICATED", "{reuse}");
-    let after = app
-        .gql(REFRESH, json!({ "t": rotated.refresh }), None)
-        .await;
-    assert_eq!(
-        code(&after),
-        "UNAUTHENTICATED",
-        "the successor must be revoked too: {after}"
-    );
+    let after = app.gql(REFRESH, json!({ "t": rotated.refresh }), None).await;
+    assert_eq!(code(&after), "UNAUTHENTICATED", "the successor must be revoked too: {after}");
 
     // The other session (from sign-up) is a different family and still works.
     let other = app.gql(REFRESH, json!({ "t": s.refresh }), None).await;
@@ -68,16 +56,10 @@ async fn wrong_password_and_unknown_email(app: TestApp) {
     app.sign_up("Org", "a@example.com").await;
     let wrong = app.login("a@example.com", "not the password at all").await;
     assert_eq!(wrong["data"]["login"]["accessToken"], json!(null));
-    assert_eq!(
-        wrong["data"]["login"]["userErrors"][0]["code"],
-        "INVALID_CREDENTIALS"
-    );
+    assert_eq!(wrong["data"]["login"]["userErrors"][0]["code"], "INVALID_CREDENTIALS");
     let unknown = app.login("nobody@example.com", PASSWORD).await;
     // Same answer for an unknown email: no account enumeration.
-    assert_eq!(
-        unknown["data"]["login"]["userErrors"],
-        wrong["data"]["login"]["userErrors"]
-    );
+    assert_eq!(unknown["data"]["login"]["userErrors"], wrong["data"]["login"]["userErrors"]);
 }
 
 async fn sign_up_validation_errors(app: TestApp) {
@@ -88,15 +70,9 @@ async fn sign_up_validation_errors(app: TestApp) {
             None,
         )
         .await;
-    let errors = body["data"]["signUp"]["userErrors"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let errors = body["data"]["signUp"]["userErrors"].as_array().unwrap().clone();
     let fields: Vec<_> = errors.iter().map(|e| e["field"].clone()).collect();
-    assert!(
-        fields.contains(&json!(["input", "organizationName"])),
-        "{body}"
-    );
+    assert!(fields.contains(&json!(["input", "organizationName"])), "{body}");
     assert!(fields.contains(&json!(["input", "email"])), "{body}");
     assert_eq!(body["data"]["signUp"]["accessToken"], json!(null));
 
@@ -107,10 +83,7 @@ async fn sign_up_validation_errors(app: TestApp) {
             None,
         )
         .await;
-    assert_eq!(
-        weak["data"]["signUp"]["userErrors"][0]["code"],
-        "WEAK_PASSWORD"
-    );
+    assert_eq!(weak["data"]["signUp"]["userErrors"][0]["code"], "WEAK_PASSWORD");
 
     app.sign_up("Org", "dup@example.com").await;
     let dup = app
@@ -120,10 +93,7 @@ async fn sign_up_validation_errors(app: TestApp) {
             None,
         )
         .await;
-    assert_eq!(
-        dup["data"]["signUp"]["userErrors"][0]["code"], "TAKEN",
-        "{dup}"
-    );
+    assert_eq!(dup["data"]["signUp"]["userErrors"][0]["code"], "TAKEN", "{dup}");
 }
 
 async fn viewer_cannot_mutate(app: TestApp) {
@@ -149,13 +119,7 @@ async fn viewer_cannot_mutate(app: TestApp) {
         .await;
     assert_eq!(code(&key), "FORBIDDEN");
     // Reads still work.
-    let users = app
-        .gql(
-            "{ users(first: 10) { totalCount } }",
-            json!({}),
-            Some(&viewer.access),
-        )
-        .await;
+    let users = app.gql("{ users(first: 10) { totalCount } }", json!({}), Some(&viewer.access)).await;
     assert_eq!(users["data"]["users"]["totalCount"], 2);
     // Anonymous callers get UNAUTHENTICATED, not FORBIDDEN.
     let anon = app.gql(ME, json!({}), None).await;
@@ -169,74 +133,23 @@ async fn role_rules(app: TestApp) {
 
     // An admin cannot grant OWNER, nor touch the owner.
     let op = app.add_user(&owner, "op@example.com", "OPERATOR").await;
-    let r = app
-        .gql(
-            ROLE,
-            json!({ "u": op.user_id, "r": "OWNER" }),
-            Some(&admin.access),
-        )
-        .await;
-    assert_eq!(
-        r["data"]["updateUserRole"]["userErrors"][0]["code"],
-        "ROLE_NOT_ALLOWED"
-    );
-    let r = app
-        .gql(
-            ROLE,
-            json!({ "u": owner.user_id, "r": "VIEWER" }),
-            Some(&admin.access),
-        )
-        .await;
-    assert_eq!(
-        r["data"]["updateUserRole"]["userErrors"][0]["code"],
-        "ROLE_NOT_ALLOWED"
-    );
+    let r = app.gql(ROLE, json!({ "u": op.user_id, "r": "OWNER" }), Some(&admin.access)).await;
+    assert_eq!(r["data"]["updateUserRole"]["userErrors"][0]["code"], "ROLE_NOT_ALLOWED");
+    let r = app.gql(ROLE, json!({ "u": owner.user_id, "r": "VIEWER" }), Some(&admin.access)).await;
+    assert_eq!(r["data"]["updateUserRole"]["userErrors"][0]["code"], "ROLE_NOT_ALLOWED");
     // Admin may promote an operator to admin; the change applies to their next request.
-    let r = app
-        .gql(
-            ROLE,
-            json!({ "u": op.user_id, "r": "ADMIN" }),
-            Some(&admin.access),
-        )
-        .await;
+    let r = app.gql(ROLE, json!({ "u": op.user_id, "r": "ADMIN" }), Some(&admin.access)).await;
     assert_eq!(r["data"]["updateUserRole"]["user"]["role"], "ADMIN", "{r}");
-    assert_eq!(
-        app.gql(ME, json!({}), Some(&op.access)).await["data"]["me"]["role"],
-        "ADMIN"
-    );
+    assert_eq!(app.gql(ME, json!({}), Some(&op.access)).await["data"]["me"]["role"], "ADMIN");
     // Nobody changes their own role; the last owner cannot be demoted by another owner either.
-    let r = app
-        .gql(
-            ROLE,
-            json!({ "u": owner.user_id, "r": "ADMIN" }),
-            Some(&owner.access),
-        )
-        .await;
-    assert_eq!(
-        r["data"]["updateUserRole"]["userErrors"][0]["code"],
-        "ROLE_NOT_ALLOWED"
-    );
+    let r = app.gql(ROLE, json!({ "u": owner.user_id, "r": "ADMIN" }), Some(&owner.access)).await;
+    assert_eq!(r["data"]["updateUserRole"]["userErrors"][0]["code"], "ROLE_NOT_ALLOWED");
     let owner2 = app.add_user(&owner, "owner2@example.com", "OWNER").await;
-    let r = app
-        .gql(
-            ROLE,
-            json!({ "u": owner.user_id, "r": "ADMIN" }),
-            Some(&owner2.access),
-        )
-        .await;
+    let r = app.gql(ROLE, json!({ "u": owner.user_id, "r": "ADMIN" }), Some(&owner2.access)).await;
     assert_eq!(r["data"]["updateUserRole"]["user"]["role"], "ADMIN", "{r}");
     // `owner` is an admin now and cannot touch an owner.
-    let r = app
-        .gql(
-            ROLE,
-            json!({ "u": owner2.user_id, "r": "ADMIN" }),
-            Some(&owner.access),
-        )
-        .await;
-    assert_eq!(
-        r["data"]["updateUserRole"]["userErrors"][0]["code"], "ROLE_NOT_ALLOWED",
-        "{r}"
-    );
+    let r = app.gql(ROLE, json!({ "u": owner2.user_id, "r": "ADMIN" }), Some(&owner.access)).await;
+    assert_eq!(r["data"]["updateUserRole"]["userErrors"][0]["code"], "ROLE_NOT_ALLOWED", "{r}");
 
     // Every change left an audit event.
     let audit = app
@@ -252,10 +165,7 @@ async fn role_rules(app: TestApp) {
         .iter()
         .map(|e| e["node"]["action"].as_str().unwrap().to_owned())
         .collect();
-    assert!(
-        actions.iter().filter(|a| *a == "user.role_changed").count() >= 2,
-        "{actions:?}"
-    );
+    assert!(actions.iter().filter(|a| *a == "user.role_changed").count() >= 2, "{actions:?}");
     assert!(actions.contains(&"user.created".to_owned()));
     assert!(actions.contains(&"organization.created".to_owned()));
 }
@@ -276,40 +186,27 @@ async fn api_key_auth(app: TestApp) {
     let key_id = p["apiKey"]["id"].as_str().unwrap().to_owned();
 
     // The key reads the organization, cannot mutate (VIEWER), and is not a user.
-    let org = app
-        .gql(
-            "{ organization { name users(first: 5) { totalCount } } }",
-            json!({}),
-            Some(&secret),
-        )
-        .await;
+    let org = app.gql("{ organization { name users(first: 5) { totalCount } } }", json!({}), Some(&secret)).await;
     assert_eq!(org["data"]["organization"]["name"], "Org", "{org}");
     let m = app
-        .gql(
-            "mutation { createApiKey(input: { name: \"x\", role: VIEWER }) { secret } }",
-            json!({}),
-            Some(&secret),
-        )
+        .gql("mutation { createApiKey(input: { name: \"x\", role: VIEWER }) { secret } }", json!({}), Some(&secret))
         .await;
     assert_eq!(code(&m), "FORBIDDEN");
 
     // The secret is never listed again.
-    let list = app
-        .gql(
-            "{ apiKeys { edges { node { id name prefix } } } }",
-            json!({}),
-            Some(&owner.access),
-        )
-        .await;
+    let list = app.gql("{ apiKeys { edges { node { id name prefix } } } }", json!({}), Some(&owner.access)).await;
     assert!(!list.to_string().contains(&secret[20..]));
 
     // An admin cannot mint a key above their own role.
     let admin = app.add_user(&owner, "admin@example.com", "ADMIN").await;
-    let up = app.gql("mutation { createApiKey(input: { name: \"x\", role: OWNER }) { userErrors { code } } }", json!({}), Some(&admin.access)).await;
-    assert_eq!(
-        up["data"]["createApiKey"]["userErrors"][0]["code"],
-        "ROLE_NOT_ALLOWED"
-    );
+    let up = app
+        .gql(
+            "mutation { createApiKey(input: { name: \"x\", role: OWNER }) { userErrors { code } } }",
+            json!({}),
+            Some(&admin.access),
+        )
+        .await;
+    assert_eq!(up["data"]["createApiKey"]["userErrors"][0]["code"], "ROLE_NOT_ALLOWED");
 
     // Revoked: refused at the door with 401.
     let rev = app
@@ -319,23 +216,13 @@ async fn api_key_auth(app: TestApp) {
             Some(&owner.access),
         )
         .await;
-    assert!(
-        rev["data"]["revokeApiKey"]["apiKey"]["revokedAt"].is_string(),
-        "{rev}"
-    );
-    let (status, body) = app
-        .post("{ organization { name } }", json!({}), Some(&secret))
-        .await;
+    assert!(rev["data"]["revokeApiKey"]["apiKey"]["revokedAt"].is_string(), "{rev}");
+    let (status, body) = app.post("{ organization { name } }", json!({}), Some(&secret)).await;
     assert_eq!(status, 401);
     assert_eq!(code(&body), "UNAUTHENTICATED");
     // A forged key with a real prefix but wrong secret.
     let forged = format!("{}{}", &secret[..21], "A".repeat(43));
-    assert_eq!(
-        app.post("{ organization { name } }", json!({}), Some(&forged))
-            .await
-            .0,
-        401
-    );
+    assert_eq!(app.post("{ organization { name } }", json!({}), Some(&forged)).await.0, 401);
 }
 
 async fn deactivated_user_is_locked_out(app: TestApp) {
@@ -351,10 +238,7 @@ async fn deactivated_user_is_locked_out(app: TestApp) {
     assert_eq!(d["data"]["deactivateUser"]["user"]["active"], false, "{d}");
     // The still-unexpired access token stops working at once, refresh and login too.
     assert_eq!(app.post(ME, json!({}), Some(&op.access)).await.0, 401);
-    assert_eq!(
-        code(&app.gql(REFRESH, json!({ "t": op.refresh }), None).await),
-        "UNAUTHENTICATED"
-    );
+    assert_eq!(code(&app.gql(REFRESH, json!({ "t": op.refresh }), None).await), "UNAUTHENTICATED");
     assert_eq!(
         app.login("op@example.com", PASSWORD).await["data"]["login"]["userErrors"][0]["code"],
         "INVALID_CREDENTIALS"
@@ -367,10 +251,7 @@ async fn deactivated_user_is_locked_out(app: TestApp) {
             Some(&owner.access),
         )
         .await;
-    assert_eq!(
-        selfd["data"]["deactivateUser"]["userErrors"][0]["code"],
-        "ROLE_NOT_ALLOWED"
-    );
+    assert_eq!(selfd["data"]["deactivateUser"]["userErrors"][0]["code"], "ROLE_NOT_ALLOWED");
 }
 
 async fn logout_revokes_family(app: TestApp) {
@@ -383,23 +264,10 @@ async fn logout_revokes_family(app: TestApp) {
         )
         .await;
     assert_eq!(out["data"]["logout"]["ok"], true);
-    assert_eq!(
-        code(&app.gql(REFRESH, json!({ "t": s.refresh }), None).await),
-        "UNAUTHENTICATED"
-    );
+    assert_eq!(code(&app.gql(REFRESH, json!({ "t": s.refresh }), None).await), "UNAUTHENTICATED");
 
     let l = session_from(&app.login("owner@example.com", PASSWORD).await["data"]["login"]);
-    let all = app
-        .gql(
-            "mutation { logout(input: { allSessions: true }) { ok } }",
-            json!({}),
-            Some(&l.access),
-        )
-        .await;
+    let all = app.gql("mutation { logout(input: { allSessions: true }) { ok } }", json!({}), Some(&l.access)).await;
     assert_eq!(all["data"]["logout"]["ok"], true, "{all}");
-    assert_eq!(
-        app.post(ME, json!({}), Some(&l.access)).await.0,
-        401,
-        "access tokens are revoked by the version bump"
-    );
+    assert_eq!(app.post(ME, json!({}), Some(&l.access)).await.0, 401, "access tokens are revoked by the version bump");
 }

@@ -31,6 +31,39 @@ macro_rules! db_tests {
     };
 }
 
+/// Like `db_tests!`, for tests that take a migrated `DatabaseConnection` instead of an app.
+#[macro_export]
+macro_rules! db_conn_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let db = $crate::helpers::fresh_db($crate::helpers::Backend::Sqlite).await;
+                    super::$name(db).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if !$crate::helpers::postgres_enabled() {
+                        eprintln!("SHIPGATE_TEST_POSTGRES_URL not set: PostgreSQL variant not run");
+                        return;
+                    }
+                    let db = $crate::helpers::fresh_db($crate::helpers::Backend::Postgres).await;
+                    super::$name(db).await;
+                }
+            }
+        )*
+    };
+}
+
+/// A fresh, migrated database connection.
+pub async fn fresh_db(backend: Backend) -> sea_orm::DatabaseConnection {
+    let url = fresh_database(backend).await;
+    let db = api::db::connect(&url).await.unwrap();
+    api::db::migrate(&db).await.unwrap();
+    db
+}
+
 #[derive(Clone, Copy, Debug)]
 pub enum Backend {
     Sqlite,
@@ -80,14 +113,9 @@ async fn fresh_database(backend: Backend) -> String {
         Backend::Postgres => {
             use sea_orm::ConnectionTrait;
             let admin_url = std::env::var("SHIPGATE_TEST_POSTGRES_URL").unwrap();
-            let admin = sea_orm::Database::connect(admin_url.as_str())
-                .await
-                .expect("connect to PostgreSQL");
+            let admin = sea_orm::Database::connect(admin_url.as_str()).await.expect("connect to PostgreSQL");
             let name = format!("sg_test_{id}");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .unwrap();
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
             admin.close().await.ok();
             let (base, _) = admin_url.rsplit_once('/').unwrap();
             format!("{base}/{name}")
@@ -112,10 +140,7 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> 
     TestApp {
         addr,
         base: format!("http://{addr}"),
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap(),
+        client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
 
         shutdown: Some(tx),
         server: Some(server),
@@ -135,10 +160,7 @@ impl TestApp {
 
     /// POSTs an operation and returns (status, body).
     pub async fn post(&self, query: &str, variables: Value, bearer: Option<&str>) -> (u16, Value) {
-        let mut req = self
-            .client
-            .post(self.url("/graphql"))
-            .json(&json!({ "query": query, "variables": variables }));
+        let mut req = self.client.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
         if let Some(t) = bearer {
             req = req.bearer_auth(t);
         }
@@ -184,11 +206,7 @@ impl TestApp {
                 Some(&owner.access),
             )
             .await;
-        assert_eq!(
-            body["data"]["createUser"]["userErrors"],
-            json!([]),
-            "{body}"
-        );
+        assert_eq!(body["data"]["createUser"]["userErrors"], json!([]), "{body}");
         session_from(&self.login(email, PASSWORD).await["data"]["login"])
     }
 
@@ -202,21 +220,13 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub fn session_from(payload: &Value) -> Session {
     assert_eq!(payload["userErrors"], json!([]), "{payload}");
     Session {
-        access: payload["accessToken"]
-            .as_str()
-            .expect("accessToken")
-            .to_owned(),
-        refresh: payload["refreshToken"]
-            .as_str()
-            .expect("refreshToken")
-            .to_owned(),
+        access: payload["accessToken"].as_str().expect("accessToken").to_owned(),
+        refresh: payload["refreshToken"].as_str().expect("refreshToken").to_owned(),
         user_id: payload["user"]["id"].as_str().expect("user id").to_owned(),
     }
 }
 
 /// The `extensions.code` of the first error.
 pub fn code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("<none>")
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
 }

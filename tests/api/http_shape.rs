@@ -12,28 +12,13 @@ db_tests!(request_shapes, query_limits, jwt_rejections);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn production_hides_introspection_suggestions_and_graphiql() {
-    let app = crate::helpers::spawn_with(crate::helpers::Backend::Sqlite, |s| {
-        s.env = api::config::Environment::Prod
-    })
-    .await;
-    let body = app
-        .gql("{ __schema { types { name } } }", json!({}), None)
-        .await;
-    assert!(
-        body["errors"].as_array().is_some_and(|e| !e.is_empty()),
-        "{body}"
-    );
+    let app =
+        crate::helpers::spawn_with(crate::helpers::Backend::Sqlite, |s| s.env = api::config::Environment::Prod).await;
+    let body = app.gql("{ __schema { types { name } } }", json!({}), None).await;
+    assert!(body["errors"].as_array().is_some_and(|e| !e.is_empty()), "{body}");
     let body = app.gql("{ organizaton { name } }", json!({}), None).await;
     assert!(!body.to_string().contains("Did you mean"), "{body}");
-    assert_eq!(
-        app.client
-            .get(app.url("/graphql"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(app.client.get(app.url("/graphql")).send().await.unwrap().status(), 404);
     // In dev, suggestions help.
     let dev = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await;
     let body = dev.gql("{ organizaton { name } }", json!({}), None).await;
@@ -53,11 +38,7 @@ async fn request_shapes(app: TestApp) {
     assert_eq!(code(&r.json::<Value>().await.unwrap()), "BAD_USER_INPUT");
     // GET with an operation (a mutation, even) → 405; plain GET → GraphiQL.
     let r = c
-        .get(
-            app.url(
-                "/graphql?query=mutation%20%7B%20logout(input%3A%7B%7D)%20%7B%20ok%20%7D%20%7D",
-            ),
-        )
+        .get(app.url("/graphql?query=mutation%20%7B%20logout(input%3A%7B%7D)%20%7B%20ok%20%7D%20%7D"))
         .send()
         .await
         .unwrap();
@@ -67,10 +48,7 @@ async fn request_shapes(app: TestApp) {
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("GraphiQL"));
     // Other methods → 405.
-    assert_eq!(
-        c.put(app.url("/graphql")).send().await.unwrap().status(),
-        405
-    );
+    assert_eq!(c.put(app.url("/graphql")).send().await.unwrap().status(), 405);
     // text/plain (a CORS "simple" request) → 415; no content type → 415.
     let r = c
         .post(app.url("/graphql"))
@@ -80,12 +58,7 @@ async fn request_shapes(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 415);
-    let r = c
-        .post(app.url("/graphql"))
-        .body(r#"{"query":"{ __typename }"}"#)
-        .send()
-        .await
-        .unwrap();
+    let r = c.post(app.url("/graphql")).body(r#"{"query":"{ __typename }"}"#).send().await.unwrap();
     assert_eq!(r.status(), 415);
     // application/json with charset is fine.
     let r = c
@@ -96,15 +69,9 @@ async fn request_shapes(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["data"]["__typename"],
-        "Query"
-    );
+    assert_eq!(r.json::<Value>().await.unwrap()["data"]["__typename"], "Query");
     // Oversize body (1 MiB) → 413.
-    let big = format!(
-        r#"{{"query":"{{ __typename }}","variables":{{"x":"{}"}}}}"#,
-        "a".repeat(1024 * 1024)
-    );
+    let big = format!(r#"{{"query":"{{ __typename }}","variables":{{"x":"{}"}}}}"#, "a".repeat(1024 * 1024));
     // (A separate client: the server closes the connection after refusing the body.)
     let r = reqwest::Client::new()
         .post(app.url("/graphql"))
@@ -115,13 +82,7 @@ async fn request_shapes(app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), 413);
     // Malformed JSON → 400.
-    let r = c
-        .post(app.url("/graphql"))
-        .header("content-type", "application/json")
-        .body("{nope")
-        .send()
-        .await
-        .unwrap();
+    let r = c.post(app.url("/graphql")).header("content-type", "application/json").body("{nope").send().await.unwrap();
     assert_eq!(r.status(), 400);
     // Unknown field: a validation error with a code.
     let body = app.gql("{ nope }", json!({}), None).await;
@@ -135,9 +96,7 @@ async fn request_shapes(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(
-        r.headers()
-            .get("access-control-allow-origin")
-            .map(|v| v.to_str().unwrap()),
+        r.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap()),
         Some("http://localhost:5173")
     );
     let r = c
@@ -158,20 +117,13 @@ async fn query_limits(app: TestApp) {
     let nest = |levels: usize| {
         let mut inner = String::from("name");
         for _ in 0..levels {
-            inner =
-                format!("users(first: 1) {{ edges {{ node {{ organization {{ {inner} }} }} }} }}");
+            inner = format!("users(first: 1) {{ edges {{ node {{ organization {{ {inner} }} }} }} }}");
         }
         format!("{{ organization {{ {inner} }} }}")
     };
     let body = app.gql(&nest(12), json!({}), Some(&s.access)).await;
     assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("nested too deep"),
-        "{body}"
-    );
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("nested too deep"), "{body}");
     assert_eq!(body["data"], Value::Null);
     // Far deeper (≈ 400 levels) is stopped by the parser's recursion limit: no stack overflow.
     let body = app.gql(&nest(100), json!({}), Some(&s.access)).await;
@@ -181,22 +133,10 @@ async fn query_limits(app: TestApp) {
         "{ users(first: 100) { edges { node { organization { users(first: 100) { edges { node { email } } } } } } } }",
     );
     let body = app.gql(&q, json!({}), Some(&s.access)).await;
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("too complex"),
-        "{body}"
-    );
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("too complex"), "{body}");
     assert_eq!(code(&body), "BAD_USER_INPUT");
     // Page size above 100 → BAD_USER_INPUT; negative too.
-    let body = app
-        .gql(
-            "{ users(first: 101) { totalCount } }",
-            json!({}),
-            Some(&s.access),
-        )
-        .await;
+    let body = app.gql("{ users(first: 101) { totalCount } }", json!({}), Some(&s.access)).await;
     assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
     // Too many directives on one field.
     let many = format!("{{ __typename {} }}", "@include(if: true) ".repeat(50));
@@ -214,27 +154,17 @@ fn forge(app: &TestApp, header: Value, claims: Value) -> String {
     let input = format!("{h}.{c}");
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(app.keys().jwt()).unwrap();
     mac.update(input.as_bytes());
-    format!(
-        "{input}.{}",
-        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
-    )
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
 }
 
 async fn jwt_rejections(app: TestApp) {
     let s = app.sign_up("Org", "owner@example.com").await;
-    let payload: Value = serde_json::from_slice(
-        &URL_SAFE_NO_PAD
-            .decode(s.access.split('.').nth(1).unwrap())
-            .unwrap(),
-    )
-    .unwrap();
+    let payload: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(s.access.split('.').nth(1).unwrap()).unwrap()).unwrap();
     let hdr = json!({ "alg": "HS256", "typ": "at+jwt" });
     // Sanity: a token forged with the real key and real claims is accepted.
     let good = forge(&app, hdr.clone(), payload.clone());
-    assert_eq!(
-        app.post("{ me { email } }", json!({}), Some(&good)).await.0,
-        200
-    );
+    assert_eq!(app.post("{ me { email } }", json!({}), Some(&good)).await.0, 200);
 
     let now = chrono::Utc::now().timestamp();
     let mut cases: Vec<(&str, String)> = Vec::new();
@@ -258,22 +188,8 @@ async fn jwt_rejections(app: TestApp) {
     let mut p = payload.clone();
     p["nbf"] = json!(now + 3600);
     cases.push(("not yet valid", forge(&app, hdr.clone(), p)));
-    cases.push((
-        "wrong typ",
-        forge(
-            &app,
-            json!({ "alg": "HS256", "typ": "JWT" }),
-            payload.clone(),
-        ),
-    ));
-    cases.push((
-        "HS512",
-        forge(
-            &app,
-            json!({ "alg": "HS512", "typ": "at+jwt" }),
-            payload.clone(),
-        ),
-    ));
+    cases.push(("wrong typ", forge(&app, json!({ "alg": "HS256", "typ": "JWT" }), payload.clone())));
+    cases.push(("HS512", forge(&app, json!({ "alg": "HS512", "typ": "at+jwt" }), payload.clone())));
     let mut p = payload.clone();
     p["role"] = json!("OWNER");
     p["ver"] = json!(99);

@@ -7,6 +7,7 @@ mod helpers;
 
 mod auth;
 mod http_shape;
+mod jobs;
 mod ops;
 mod schema_sdl;
 mod subscriptions;

@@ -16,20 +16,7 @@ async fn health_ready_metrics(app: TestApp) {
 
     app.gql("query Ping { __typename }", json!({}), None).await;
     app.gql("query Ping { __typename }", json!({}), None).await;
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        text.contains("shipgate_graphql_requests_total{operation=\"Ping\",outcome=\"ok\"} 2"),
-        "{text}"
-    );
-    assert!(text.contains(
-        "shipgate_graphql_request_duration_seconds_count{operation=\"Ping\",outcome=\"ok\"} 2"
-    ));
+    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("shipgate_graphql_requests_total{operation=\"Ping\",outcome=\"ok\"} 2"), "{text}");
+    assert!(text.contains("shipgate_graphql_request_duration_seconds_count{operation=\"Ping\",outcome=\"ok\"} 2"));
 }

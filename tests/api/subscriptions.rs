@@ -19,34 +19,21 @@ db_tests!(
     cross_site_origin_refused
 );
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(
-    app: &TestApp,
-    origin: Option<&str>,
-) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
-    let mut req = format!("ws://{}/graphql/ws", app.addr)
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert(
-        "sec-websocket-protocol",
-        HeaderValue::from_static("graphql-transport-ws"),
-    );
+async fn connect(app: &TestApp, origin: Option<&str>) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    let mut req = format!("ws://{}/graphql/ws", app.addr).into_client_request().unwrap();
+    req.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static("graphql-transport-ws"));
     if let Some(o) = origin {
-        req.headers_mut()
-            .insert("origin", HeaderValue::from_str(o).unwrap());
+        req.headers_mut().insert("origin", HeaderValue::from_str(o).unwrap());
     }
-    tokio_tungstenite::connect_async(req)
-        .await
-        .map(|(ws, _)| ws)
+    tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
 }
 
 async fn next_json(ws: &mut Ws) -> Option<Result<Value, (u16, String)>> {
     loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("timed out waiting for a message")?;
+        let msg =
+            tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("timed out waiting for a message")?;
         match msg.ok()? {
             Message::Text(t) => return Some(Ok(serde_json::from_str(t.as_str()).unwrap())),
             Message::Close(frame) => {
@@ -60,36 +47,28 @@ async fn next_json(ws: &mut Ws) -> Option<Result<Value, (u16, String)>> {
 }
 
 async fn init(ws: &mut Ws, payload: Value) -> Option<Result<Value, (u16, String)>> {
-    ws.send(Message::Text(
-        json!({ "type": "connection_init", "payload": payload })
-            .to_string()
-            .into(),
-    ))
-    .await
-    .unwrap();
+    ws.send(Message::Text(json!({ "type": "connection_init", "payload": payload }).to_string().into())).await.unwrap();
     next_json(ws).await
 }
 
 async fn subscription_requires_token(app: TestApp) {
     let mut ws = connect(&app, None).await.unwrap();
     let closed = init(&mut ws, json!({})).await;
-    assert!(
-        matches!(closed, Some(Err((4403, _)))),
-        "no token: {closed:?}"
-    );
+    assert!(matches!(closed, Some(Err((4403, _)))), "no token: {closed:?}");
 
     let mut ws = connect(&app, None).await.unwrap();
     let closed = init(&mut ws, json!({ "Authorization": "Bearer nonsense" })).await;
-    assert!(
-        matches!(closed, Some(Err((4403, _)))),
-        "bad token: {closed:?}"
-    );
+    assert!(matches!(closed, Some(Err((4403, _)))), "bad token: {closed:?}");
 
     // Subscribing before connection_init is refused too.
     let mut ws = connect(&app, None).await.unwrap();
-    ws.send(Message::Text(json!({ "type": "subscribe", "id": "1", "payload": { "query": "subscription { events { action } }" } }).to_string().into()))
-        .await
-        .unwrap();
+    ws.send(Message::Text(
+        json!({ "type": "subscribe", "id": "1", "payload": { "query": "subscription { events { action } }" } })
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
     let r = next_json(&mut ws).await;
     assert!(matches!(r, Some(Err(_)) | None), "{r:?}");
 }
@@ -98,11 +77,7 @@ async fn events_reach_own_tenant_only(app: TestApp) {
     let a = app.sign_up("A", "a@example.com").await;
     let b = app.sign_up("B", "b@example.com").await;
     let mut ws = connect(&app, None).await.unwrap();
-    let ack = init(
-        &mut ws,
-        json!({ "Authorization": format!("Bearer {}", a.access) }),
-    )
-    .await;
+    let ack = init(&mut ws, json!({ "Authorization": format!("Bearer {}", a.access) })).await;
     assert_eq!(ack.unwrap().unwrap()["type"], "connection_ack");
     ws.send(Message::Text(
         json!({ "type": "subscribe", "id": "1", "payload": { "query": "subscription { events { action entityType entityId } }" } })
@@ -135,16 +110,14 @@ async fn shutdown_closes_subscriptions(mut app: TestApp) {
     let mut sockets = Vec::new();
     for _ in 0..5 {
         let mut ws = connect(&app, None).await.unwrap();
-        assert_eq!(
-            init(&mut ws, json!({ "token": a.access }))
-                .await
-                .unwrap()
-                .unwrap()["type"],
-            "connection_ack"
-        );
-        ws.send(Message::Text(json!({ "type": "subscribe", "id": "s", "payload": { "query": "subscription { events { action } }" } }).to_string().into()))
-            .await
-            .unwrap();
+        assert_eq!(init(&mut ws, json!({ "token": a.access })).await.unwrap().unwrap()["type"], "connection_ack");
+        ws.send(Message::Text(
+            json!({ "type": "subscribe", "id": "s", "payload": { "query": "subscription { events { action } }" } })
+                .to_string()
+                .into(),
+        ))
+        .await
+        .unwrap();
         sockets.push(ws);
     }
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -55,14 +55,7 @@ impl Actor {
         is_staff: bool,
         expires_at: Option<i64>,
     ) -> Self {
-        Self {
-            tenant: Tenant(organization_id),
-            credential,
-            role,
-            is_staff,
-            expires_at,
-            request_id: None,
-        }
+        Self { tenant: Tenant(organization_id), credential, role, is_staff, expires_at, request_id: None }
     }
 
     pub fn tenant(&self) -> Tenant {
@@ -96,11 +89,7 @@ impl Actor {
 
     /// Fails with FORBIDDEN unless the caller holds at least `min`.
     pub fn require(&self, min: Role) -> Result<(), DomainError> {
-        if self.has_role(min) {
-            Ok(())
-        } else {
-            Err(DomainError::Forbidden("role too low"))
-        }
+        if self.has_role(min) { Ok(()) } else { Err(DomainError::Forbidden("role too low")) }
     }
 
     /// Any state change needs at least OPERATOR (VIEWER is read-only).
@@ -110,17 +99,12 @@ impl Actor {
 
     /// Platform staff (the logistics company), e.g. for global channels.
     pub fn require_staff(&self) -> Result<(), DomainError> {
-        if self.is_staff {
-            Ok(())
-        } else {
-            Err(DomainError::Forbidden("platform staff only"))
-        }
+        if self.is_staff { Ok(()) } else { Err(DomainError::Forbidden("platform staff only")) }
     }
 
     /// Fails unless the caller is a user (not an API key), e.g. for session management.
     pub fn require_user(&self) -> Result<Uuid, DomainError> {
-        self.user_id()
-            .ok_or(DomainError::Forbidden("not available to API keys"))
+        self.user_id().ok_or(DomainError::Forbidden("not available to API keys"))
     }
 }
 
@@ -130,26 +114,10 @@ mod tests {
 
     #[test]
     fn role_order() {
-        let a = Actor::verified(
-            Uuid::nil(),
-            Credential::User {
-                user_id: Uuid::nil(),
-            },
-            Role::Operator,
-            false,
-            None,
-        );
+        let a = Actor::verified(Uuid::nil(), Credential::User { user_id: Uuid::nil() }, Role::Operator, false, None);
         assert!(a.require_write().is_ok());
         assert!(a.require(Role::Admin).is_err());
-        let v = Actor::verified(
-            Uuid::nil(),
-            Credential::User {
-                user_id: Uuid::nil(),
-            },
-            Role::Viewer,
-            false,
-            None,
-        );
+        let v = Actor::verified(Uuid::nil(), Credential::User { user_id: Uuid::nil() }, Role::Viewer, false, None);
         assert!(v.require_write().is_err());
         assert!(v.require_staff().is_err());
     }

@@ -52,9 +52,7 @@ pub struct JwtCodec {
 
 impl std::fmt::Debug for JwtCodec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JwtCodec")
-            .field("ttl_secs", &self.ttl_secs)
-            .finish_non_exhaustive()
+        f.debug_struct("JwtCodec").field("ttl_secs", &self.ttl_secs).finish_non_exhaustive()
     }
 }
 
@@ -73,12 +71,7 @@ impl JwtCodec {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
-        Self {
-            encoding: EncodingKey::from_secret(key),
-            decoding: DecodingKey::from_secret(key),
-            validation,
-            ttl_secs,
-        }
+        Self { encoding: EncodingKey::from_secret(key), decoding: DecodingKey::from_secret(key), validation, ttl_secs }
     }
 
     pub fn issue(
@@ -107,29 +100,19 @@ impl JwtCodec {
         let mut header = Header::new(ALG);
         header.typ = Some(TYP.into());
         let token = jsonwebtoken::encode(&header, &claims, &self.encoding)?;
-        Ok(Issued {
-            token,
-            expires_at: exp,
-        })
+        Ok(Issued { token, expires_at: exp })
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         // The header is checked before the signature: `typ` must say this is an access
         // token (RFC 8725 §3.11), and `alg` must be the pinned one.
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
-        if header.alg != ALG
-            || !header
-                .typ
-                .as_deref()
-                .is_some_and(|t| t.eq_ignore_ascii_case(TYP))
-        {
+        if header.alg != ALG || !header.typ.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(TYP)) {
             return Err(TokenError::Invalid);
         }
         match jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation) {
             Ok(data) => Ok(data.claims),
-            Err(e) if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature) => {
-                Err(TokenError::Expired)
-            }
+            Err(e) if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature) => Err(TokenError::Expired),
             Err(_) => Err(TokenError::Invalid),
         }
     }
@@ -154,10 +137,7 @@ mod tests {
             Err(_) => return String::new(),
         };
         mac.update(signing_input.as_bytes());
-        format!(
-            "{signing_input}.{}",
-            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
-        )
+        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
     }
 
     fn claims(now: i64, aud: &str) -> serde_json::Value {
@@ -171,9 +151,7 @@ mod tests {
     fn round_trip() {
         let c = codec();
         let issued = c.issue(Uuid::now_v7(), Uuid::now_v7(), Role::Admin, false, 3);
-        let Ok(issued) = issued else {
-            panic!("issue failed")
-        };
+        let Ok(issued) = issued else { panic!("issue failed") };
         let claims = c.verify(&issued.token);
         assert!(matches!(claims, Ok(ref cl) if cl.role == Role::Admin && cl.ver == 3));
     }
@@ -182,11 +160,7 @@ mod tests {
     fn rejects_alg_none_wrong_aud_typ_and_expiry() {
         let c = codec();
         let now = Utc::now().timestamp();
-        let good = forge(
-            serde_json::json!({"alg":"HS256","typ":"at+jwt"}),
-            claims(now, AUDIENCE),
-            &[7u8; 32],
-        );
+        let good = forge(serde_json::json!({"alg":"HS256","typ":"at+jwt"}), claims(now, AUDIENCE), &[7u8; 32]);
         assert!(c.verify(&good).is_ok());
 
         let none = format!(
@@ -196,43 +170,23 @@ mod tests {
         );
         assert_eq!(c.verify(&none), Err(TokenError::Invalid));
 
-        let wrong_aud = forge(
-            serde_json::json!({"alg":"HS256","typ":"at+jwt"}),
-            claims(now, "other"),
-            &[7u8; 32],
-        );
+        let wrong_aud = forge(serde_json::json!({"alg":"HS256","typ":"at+jwt"}), claims(now, "other"), &[7u8; 32]);
         assert_eq!(c.verify(&wrong_aud), Err(TokenError::Invalid));
 
-        let wrong_typ = forge(
-            serde_json::json!({"alg":"HS256","typ":"JWT"}),
-            claims(now, AUDIENCE),
-            &[7u8; 32],
-        );
+        let wrong_typ = forge(serde_json::json!({"alg":"HS256","typ":"JWT"}), claims(now, AUDIENCE), &[7u8; 32]);
         assert_eq!(c.verify(&wrong_typ), Err(TokenError::Invalid));
 
-        let wrong_key = forge(
-            serde_json::json!({"alg":"HS256","typ":"at+jwt"}),
-            claims(now, AUDIENCE),
-            &[8u8; 32],
-        );
+        let wrong_key = forge(serde_json::json!({"alg":"HS256","typ":"at+jwt"}), claims(now, AUDIENCE), &[8u8; 32]);
         assert_eq!(c.verify(&wrong_key), Err(TokenError::Invalid));
 
         let mut expired = claims(now - 3600, AUDIENCE);
         expired["exp"] = serde_json::json!(now - 600);
-        let expired = forge(
-            serde_json::json!({"alg":"HS256","typ":"at+jwt"}),
-            expired,
-            &[7u8; 32],
-        );
+        let expired = forge(serde_json::json!({"alg":"HS256","typ":"at+jwt"}), expired, &[7u8; 32]);
         assert_eq!(c.verify(&expired), Err(TokenError::Expired));
 
         let mut future = claims(now, AUDIENCE);
         future["nbf"] = serde_json::json!(now + 600);
-        let future = forge(
-            serde_json::json!({"alg":"HS256","typ":"at+jwt"}),
-            future,
-            &[7u8; 32],
-        );
+        let future = forge(serde_json::json!({"alg":"HS256","typ":"at+jwt"}), future, &[7u8; 32]);
         assert_eq!(c.verify(&future), Err(TokenError::Invalid));
     }
 }

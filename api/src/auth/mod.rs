@@ -6,5 +6,6 @@ pub mod jwt;
 pub mod keys;
 pub mod opaque;
 pub mod password;
+pub mod vault;
 
 pub use actor::{Actor, Credential, Tenant};

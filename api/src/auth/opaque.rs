@@ -44,11 +44,7 @@ pub fn new_api_key() -> NewApiKey {
     rand::fill(&mut id);
     let lookup = hex::encode(id);
     let secret = random_b64(32);
-    NewApiKey {
-        key: format!("{API_KEY_PREFIX}{lookup}_{secret}"),
-        secret_hash: sha256_hex(&secret),
-        lookup,
-    }
+    NewApiKey { key: format!("{API_KEY_PREFIX}{lookup}_{secret}"), secret_hash: sha256_hex(&secret), lookup }
 }
 
 /// Splits a presented API key into (lookup id, secret).

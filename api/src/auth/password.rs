@@ -42,17 +42,11 @@ pub struct PasswordHasherPool {
 
 impl PasswordHasherPool {
     pub fn new(permits: usize) -> Self {
-        Self {
-            permits: Arc::new(Semaphore::new(permits.max(1))),
-        }
+        Self { permits: Arc::new(Semaphore::new(permits.max(1))) }
     }
 
     pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| PasswordError::Closed)?;
+        let _permit = self.permits.acquire().await.map_err(|_| PasswordError::Closed)?;
         tokio::task::spawn_blocking(move || {
             let salt = SaltString::generate(&mut OsRng);
             argon2()
@@ -65,16 +59,8 @@ impl PasswordHasherPool {
 
     /// Verifies `password` against a stored PHC string. With `None` (unknown user) it
     /// verifies against a fixed dummy hash, so both paths take the same time.
-    pub async fn verify(
-        &self,
-        password: String,
-        stored: Option<String>,
-    ) -> Result<bool, PasswordError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| PasswordError::Closed)?;
+    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, PasswordError> {
+        let _permit = self.permits.acquire().await.map_err(|_| PasswordError::Closed)?;
         tokio::task::spawn_blocking(move || {
             let known = stored.is_some();
             let phc = match stored {
@@ -82,9 +68,7 @@ impl PasswordHasherPool {
                 None => dummy_hash().to_owned(),
             };
             let parsed = PasswordHash::new(&phc).map_err(|e| PasswordError::Hash(e.to_string()))?;
-            let ok = argon2()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok();
+            let ok = argon2().verify_password(password.as_bytes(), &parsed).is_ok();
             Ok(ok && known)
         })
         .await?
@@ -138,10 +122,7 @@ mod tests {
         let pool = PasswordHasherPool::new(2);
         let h = pool.hash("correct horse battery".into()).await?;
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        assert!(
-            pool.verify("correct horse battery".into(), Some(h.clone()))
-                .await?
-        );
+        assert!(pool.verify("correct horse battery".into(), Some(h.clone())).await?);
         assert!(!pool.verify("wrong".into(), Some(h)).await?);
         assert!(!pool.verify("anything".into(), None).await?);
         Ok(())

@@ -2,7 +2,9 @@
 //! [`crate::auth::Actor`] (and so a tenant), validate, run one transaction, write an
 //! audit event for every state change and return domain values or a [`crate::error::DomainError`].
 
+pub mod accounts;
 pub mod audit;
 pub mod identity;
+pub mod orders;
 pub mod pagination;
 pub mod validate;

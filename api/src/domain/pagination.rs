@@ -2,8 +2,7 @@
 //! concurrent inserts and O(page) at any depth, unlike OFFSET.
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -50,31 +49,21 @@ pub fn page_size(first: Option<i32>, default: u64, max: u64) -> DomainResult<u64
     match first {
         None => Ok(default.min(max)),
         Some(n) if n < 0 => Err(DomainError::bad_input("first", "must not be negative")),
-        Some(n) if u64::try_from(n).unwrap_or(u64::MAX) > max => Err(DomainError::bad_input(
-            "first",
-            format!("must be at most {max}"),
-        )),
+        Some(n) if u64::try_from(n).unwrap_or(u64::MAX) > max => {
+            Err(DomainError::bad_input("first", format!("must be at most {max}")))
+        }
         Some(n) => Ok(u64::try_from(n).unwrap_or(0)),
     }
 }
 
 /// Fetches one page of `select`, ordered by `id_col`, after the cursor id.
-pub async fn fetch<E, C>(
-    db: &C,
-    select: Select<E>,
-    id_col: E::Column,
-    args: PageArgs,
-) -> DomainResult<Page<E::Model>>
+pub async fn fetch<E, C>(db: &C, select: Select<E>, id_col: E::Column, args: PageArgs) -> DomainResult<Page<E::Model>>
 where
     E: EntityTrait,
     E::Model: Sync,
     C: ConnectionTrait,
 {
-    let total_count = if args.with_total {
-        Some(select.clone().count(db).await?)
-    } else {
-        None
-    };
+    let total_count = if args.with_total { Some(select.clone().count(db).await?) } else { None };
     let mut q = select;
     if let Some(after) = args.after {
         q = match args.direction {
@@ -89,10 +78,5 @@ where
     let mut items = q.limit(args.first + 1).all(db).await?;
     let has_next_page = items.len() as u64 > args.first;
     items.truncate(usize::try_from(args.first).unwrap_or(usize::MAX));
-    Ok(Page {
-        items,
-        has_next_page,
-        has_previous_page: args.after.is_some(),
-        total_count,
-    })
+    Ok(Page { items, has_next_page, has_previous_page: args.after.is_some(), total_count })
 }

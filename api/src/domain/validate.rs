@@ -18,26 +18,14 @@ pub fn email(raw: &str, field: &[&str]) -> Result<String, UserError> {
             }
             None => false,
         };
-    if valid {
-        Ok(e)
-    } else {
-        Err(UserError::new(
-            UserErrorCode::Invalid,
-            field,
-            "Enter a valid email address.",
-        ))
-    }
+    if valid { Ok(e) } else { Err(UserError::new(UserErrorCode::Invalid, field, "Enter a valid email address.")) }
 }
 
 /// A trimmed, non-empty display name of at most `max` characters.
 pub fn name(raw: &str, max: usize, field: &[&str]) -> Result<String, UserError> {
     let n = raw.trim();
     if n.is_empty() {
-        return Err(UserError::new(
-            UserErrorCode::Required,
-            field,
-            "Must not be empty.",
-        ));
+        return Err(UserError::new(UserErrorCode::Required, field, "Must not be empty."));
     }
     if n.chars().count() > max || n.chars().any(char::is_control) {
         return Err(UserError::new(
@@ -59,11 +47,7 @@ pub fn collect<T>(results: Vec<Result<T, UserError>>) -> Result<Vec<T>, DomainEr
             Err(e) => errs.push(e),
         }
     }
-    if errs.is_empty() {
-        Ok(ok)
-    } else {
-        Err(DomainError::User(errs))
-    }
+    if errs.is_empty() { Ok(ok) } else { Err(DomainError::User(errs)) }
 }
 
 #[cfg(test)]
@@ -72,13 +56,8 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(
-            email("  Ann@Example.COM ", &["e"]).ok().as_deref(),
-            Some("ann@example.com")
-        );
-        for bad in [
-            "", "a", "a@b", "a@@b.c", "a b@c.d", "@b.c", "a@.c", "a@b.c.",
-        ] {
+        assert_eq!(email("  Ann@Example.COM ", &["e"]).ok().as_deref(), Some("ann@example.com"));
+        for bad in ["", "a", "a@b", "a@@b.c", "a b@c.d", "@b.c", "a@.c", "a@b.c."] {
             assert!(email(bad, &["e"]).is_err(), "{bad}");
         }
     }

@@ -59,36 +59,18 @@ pub fn page_args(
     max: u64,
 ) -> Result<PageArgs, DomainError> {
     let first = page_size(first, DEFAULT_PAGE, max)?;
-    let after = after
-        .map(|a| IdCursor::decode_cursor(&a))
-        .transpose()?
-        .map(|c| c.0);
+    let after = after.map(|a| IdCursor::decode_cursor(&a)).transpose()?.map(|c| c.0);
     let with_total = ctx.look_ahead().field("totalCount").exists();
-    Ok(PageArgs {
-        first,
-        after,
-        direction: Direction::Desc,
-        with_total,
-    })
+    Ok(PageArgs { first, after, direction: Direction::Desc, with_total })
 }
 
 /// Builds a connection from a page; `id_of` gives the cursor id of each item.
-pub fn connection<T, N: OutputType>(
-    page: Page<T>,
-    id_of: impl Fn(&T) -> Uuid,
-    node: impl Fn(T) -> N,
-) -> Conn<N> {
+pub fn connection<T, N: OutputType>(page: Page<T>, id_of: impl Fn(&T) -> Uuid, node: impl Fn(T) -> N) -> Conn<N> {
     let mut conn = Connection::with_additional_fields(
         page.has_previous_page,
         page.has_next_page,
-        ConnectionFields {
-            total_count: page.total_count.unwrap_or(0),
-        },
+        ConnectionFields { total_count: page.total_count.unwrap_or(0) },
     );
-    conn.edges.extend(
-        page.items
-            .into_iter()
-            .map(|item| Edge::new(IdCursor(id_of(&item)), node(item))),
-    );
+    conn.edges.extend(page.items.into_iter().map(|item| Edge::new(IdCursor(id_of(&item)), node(item))));
     conn
 }

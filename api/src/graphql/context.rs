@@ -5,7 +5,7 @@ use async_graphql::{Context, dataloader::DataLoader};
 
 use super::{
     errors::ApiResult,
-    loaders::{OrganizationLoader, UserLoader},
+    loaders::{AccountLoader, OrderItemsLoader, OrganizationLoader, UserLoader},
 };
 use crate::{auth::Actor, error::DomainError, state::Services};
 
@@ -19,26 +19,21 @@ pub struct RequestCtx {
 pub struct Loaders {
     pub users: DataLoader<UserLoader>,
     pub organizations: DataLoader<OrganizationLoader>,
+    pub accounts: DataLoader<AccountLoader>,
+    pub order_items: DataLoader<OrderItemsLoader>,
 }
 
 impl Loaders {
     pub fn new(services: &Services, actor: &Actor) -> Self {
         let tenant = actor.tenant();
         Self {
-            users: DataLoader::new(
-                UserLoader {
-                    identity: services.identity.clone(),
-                    tenant,
-                },
-                tokio::spawn,
-            ),
+            users: DataLoader::new(UserLoader { identity: services.identity.clone(), tenant }, tokio::spawn),
             organizations: DataLoader::new(
-                OrganizationLoader {
-                    identity: services.identity.clone(),
-                    tenant,
-                },
+                OrganizationLoader { identity: services.identity.clone(), tenant },
                 tokio::spawn,
             ),
+            accounts: DataLoader::new(AccountLoader { accounts: services.accounts.clone(), tenant }, tokio::spawn),
+            order_items: DataLoader::new(OrderItemsLoader { orders: services.orders.clone(), tenant }, tokio::spawn),
         }
     }
 }

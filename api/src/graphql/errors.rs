@@ -21,12 +21,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            field: None,
-            retry_after_secs: None,
-        }
+        Self { code, message: message.into(), field: None, retry_after_secs: None }
     }
     pub fn code(&self) -> ErrorCode {
         self.code
@@ -42,17 +37,12 @@ impl From<DomainError> for ApiError {
                 tracing::error!(error = %cause, "internal error");
                 Self::new(code, "Internal error.")
             }
-            DomainError::Unauthenticated(why) => {
-                Self::new(code, format!("Authentication required: {why}."))
-            }
+            DomainError::Unauthenticated(why) => Self::new(code, format!("Authentication required: {why}.")),
             DomainError::Forbidden(why) => Self::new(code, format!("Not allowed: {why}.")),
             DomainError::NotFound => Self::new(code, "Not found."),
-            DomainError::BadInput { field, message } => Self {
-                code,
-                message: format!("Invalid input: {message}."),
-                field,
-                retry_after_secs: None,
-            },
+            DomainError::BadInput { field, message } => {
+                Self { code, message: format!("Invalid input: {message}."), field, retry_after_secs: None }
+            }
             DomainError::Conflict(message) => Self::new(code, message),
             DomainError::RateLimited { retry_after_secs } => Self {
                 code,
@@ -64,9 +54,7 @@ impl From<DomainError> for ApiError {
                 let first = errors.first();
                 Self {
                     code,
-                    message: first
-                        .map(|e| e.message.clone())
-                        .unwrap_or_else(|| "Invalid input.".into()),
+                    message: first.map(|e| e.message.clone()).unwrap_or_else(|| "Invalid input.".into()),
                     field: first.map(|e| e.field.join(".")),
                     retry_after_secs: None,
                 }
@@ -110,11 +98,7 @@ pub struct UserErrorObject {
 
 impl From<UserError> for UserErrorObject {
     fn from(e: UserError) -> Self {
-        Self {
-            code: e.code,
-            field: e.field,
-            message: e.message,
-        }
+        Self { code: e.code, field: e.field, message: e.message }
     }
 }
 

@@ -14,6 +14,10 @@ pub enum Kind {
     Organization,
     ApiKey,
     AuditEvent,
+    Account,
+    Order,
+    OrderItem,
+    Job,
 }
 
 impl Kind {
@@ -23,6 +27,10 @@ impl Kind {
             Kind::Organization => "Organization",
             Kind::ApiKey => "ApiKey",
             Kind::AuditEvent => "AuditEvent",
+            Kind::Account => "Account",
+            Kind::Order => "Order",
+            Kind::OrderItem => "OrderItem",
+            Kind::Job => "Job",
         }
     }
 
@@ -32,6 +40,10 @@ impl Kind {
             "Organization" => Kind::Organization,
             "ApiKey" => Kind::ApiKey,
             "AuditEvent" => Kind::AuditEvent,
+            "Account" => Kind::Account,
+            "Order" => Kind::Order,
+            "OrderItem" => Kind::OrderItem,
+            "Job" => Kind::Job,
             _ => return None,
         })
     }
@@ -44,9 +56,7 @@ pub fn encode(kind: Kind, id: Uuid) -> ID {
 /// Decodes any global id. Malformed input is BAD_USER_INPUT.
 pub fn decode_any(id: &ID) -> Result<(Kind, Uuid), DomainError> {
     let malformed = || DomainError::bad_input("id", "malformed id");
-    let bytes = URL_SAFE_NO_PAD
-        .decode(id.as_str())
-        .map_err(|_| malformed())?;
+    let bytes = URL_SAFE_NO_PAD.decode(id.as_str()).map_err(|_| malformed())?;
     let text = std::str::from_utf8(&bytes).map_err(|_| malformed())?;
     let (kind, raw) = text.split_once(':').ok_or_else(malformed)?;
     let kind = Kind::parse(kind).ok_or_else(malformed)?;
@@ -72,17 +82,8 @@ mod tests {
         let u = Uuid::now_v7();
         let id = encode(Kind::User, u);
         assert_eq!(decode(Kind::User, &id).ok(), Some(u));
-        assert!(matches!(
-            decode(Kind::ApiKey, &id),
-            Err(DomainError::NotFound)
-        ));
-        assert!(matches!(
-            decode(Kind::User, &ID("!!".into())),
-            Err(DomainError::BadInput { .. })
-        ));
-        assert!(matches!(
-            decode_any(&ID(URL_SAFE_NO_PAD.encode("Nope:1"))),
-            Err(DomainError::BadInput { .. })
-        ));
+        assert!(matches!(decode(Kind::ApiKey, &id), Err(DomainError::NotFound)));
+        assert!(matches!(decode(Kind::User, &ID("!!".into())), Err(DomainError::BadInput { .. })));
+        assert!(matches!(decode_any(&ID(URL_SAFE_NO_PAD.encode("Nope:1"))), Err(DomainError::BadInput { .. })));
     }
 }

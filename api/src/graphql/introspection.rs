@@ -30,14 +30,8 @@ impl Extension for RefuseIntrospectionExt {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await?;
-        let in_operations = doc
-            .operations
-            .iter()
-            .any(|(_, op)| selects_introspection(&op.node.selection_set.node));
-        let in_fragments = doc
-            .fragments
-            .values()
-            .any(|f| selects_introspection(&f.node.selection_set.node));
+        let in_operations = doc.operations.iter().any(|(_, op)| selects_introspection(&op.node.selection_set.node));
+        let in_fragments = doc.fragments.values().any(|f| selects_introspection(&f.node.selection_set.node));
         if in_operations || in_fragments {
             return Err(ServerError::new("Introspection is disabled.", None));
         }
@@ -49,9 +43,7 @@ fn selects_introspection(set: &SelectionSet) -> bool {
     set.items.iter().any(|item| match &item.node {
         Selection::Field(f) => {
             let name = f.node.name.node.as_str();
-            name == "__schema"
-                || name == "__type"
-                || selects_introspection(&f.node.selection_set.node)
+            name == "__schema" || name == "__type" || selects_introspection(&f.node.selection_set.node)
         }
         Selection::InlineFragment(f) => selects_introspection(&f.node.selection_set.node),
         Selection::FragmentSpread(_) => false,
@@ -67,9 +59,7 @@ mod tests {
         let schema = crate::graphql::schema::builder_for_tests(&Limits::default(), true);
         let resp = schema.execute("{ __schema { types { name } } }").await;
         assert!(!resp.errors.is_empty(), "{:?}", resp.data);
-        let resp = schema
-            .execute("{ a: __type(name: \"Query\") { name } }")
-            .await;
+        let resp = schema.execute("{ a: __type(name: \"Query\") { name } }").await;
         assert!(!resp.errors.is_empty());
         let resp = schema.execute("{ __typename }").await;
         assert!(resp.errors.is_empty());

@@ -1,14 +1,17 @@
 //! GraphQL: schema roots and one module per domain. Resolvers translate GraphQL to a
 //! domain call and back; they hold no business rules.
 
+pub mod accounts;
 pub mod auth;
 pub mod connection;
 pub mod context;
+pub mod enums;
 pub mod errors;
 pub mod ids;
 pub mod introspection;
 pub mod loaders;
 pub mod node;
+pub mod orders;
 pub mod schema;
 pub mod subscription;
 

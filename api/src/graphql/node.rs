@@ -4,20 +4,26 @@
 use async_graphql::{Context, ID, Interface, Object};
 
 use super::{
+    accounts::{Account, Job},
     auth::types::{ApiKey, AuditEvent, Organization, User},
     context::{actor, services},
     errors::ApiResult,
     ids::{Kind, decode_any},
+    orders::Order,
 };
 use crate::error::{DomainError, DomainResult};
 
 #[derive(Interface)]
+#[allow(clippy::large_enum_variant)]
 #[graphql(field(name = "id", ty = "ID", desc = "Opaque global id."))]
 pub enum Node {
     User(User),
     Organization(Organization),
     ApiKey(ApiKey),
     AuditEvent(AuditEvent),
+    Account(Account),
+    Order(Order),
+    Job(Job),
 }
 
 #[derive(Default)]
@@ -64,5 +70,9 @@ async fn load(ctx: &Context<'_>, id: &ID) -> DomainResult<Node> {
         }
         Kind::ApiKey => Node::ApiKey(s.identity.api_key(a, uuid).await?.into()),
         Kind::AuditEvent => Node::AuditEvent(AuditEvent(s.identity.audit_event(a, uuid).await?)),
+        Kind::Account => Node::Account(Account(s.accounts.get(a.tenant(), uuid).await?)),
+        Kind::Order => Node::Order(Order(s.orders.get(a.tenant(), uuid).await?)),
+        Kind::Job => Node::Job(Job(s.orders.job(a.tenant(), uuid).await?)),
+        Kind::OrderItem => return Err(DomainError::NotFound),
     })
 }

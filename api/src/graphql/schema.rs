@@ -3,18 +3,20 @@
 use async_graphql::{MergedObject, SDLExportOptions, Schema, SchemaBuilder};
 
 use super::{
+    accounts::{AccountMutation, AccountQuery},
     auth::{ApiKeyMutation, ApiKeyQuery, SessionMutation, SessionQuery, UserMutation, UserQuery},
     introspection::RefuseIntrospection,
     node::NodeQuery,
+    orders::OrderQuery,
     subscription::Subscription,
 };
 use crate::{config::Limits, state::Services};
 
 #[derive(MergedObject, Default)]
-pub struct Query(SessionQuery, UserQuery, ApiKeyQuery, NodeQuery);
+pub struct Query(SessionQuery, UserQuery, ApiKeyQuery, NodeQuery, AccountQuery, OrderQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(SessionMutation, UserMutation, ApiKeyMutation);
+pub struct Mutation(SessionMutation, UserMutation, ApiKeyMutation, AccountMutation);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
@@ -24,13 +26,7 @@ fn builder(limits: &Limits, prod: bool) -> SchemaBuilder<Query, Mutation, Subscr
         .limit_complexity(limits.complexity)
         .limit_recursive_depth(limits.recursive_depth)
         .limit_directives(limits.directives);
-    if prod {
-        b.disable_introspection()
-            .disable_suggestions()
-            .extension(RefuseIntrospection)
-    } else {
-        b
-    }
+    if prod { b.disable_introspection().disable_suggestions().extension(RefuseIntrospection) } else { b }
 }
 
 /// The executable schema, with the services resolvers call.
@@ -47,12 +43,7 @@ pub fn build_schema_bare() -> AppSchema {
 
 /// The sorted SDL committed as `schema.graphql`.
 pub fn sdl() -> String {
-    build_schema_bare().sdl_with_options(
-        SDLExportOptions::new()
-            .sorted_fields()
-            .sorted_arguments()
-            .sorted_enum_items(),
-    )
+    build_schema_bare().sdl_with_options(SDLExportOptions::new().sorted_fields().sorted_arguments().sorted_enum_items())
 }
 
 #[cfg(test)]

@@ -11,11 +11,8 @@ use crate::app::AppState;
 
 pub async fn get_graphql(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let has_operation = query.as_deref().is_some_and(|q| {
-        q.split('&').any(|kv| {
-            kv.starts_with("query=")
-                || kv.starts_with("extensions=")
-                || kv.starts_with("operationName=")
-        })
+        q.split('&')
+            .any(|kv| kv.starts_with("query=") || kv.starts_with("extensions=") || kv.starts_with("operationName="))
     });
     if has_operation {
         return (

@@ -70,11 +70,7 @@ pub async fn post_graphql(
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
-            return reject(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadUserInput,
-                &format!("Invalid GraphQL request: {e}."),
-            );
+            return reject(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, &format!("Invalid GraphQL request: {e}."));
         }
     };
 
@@ -83,17 +79,11 @@ pub async fn post_graphql(
         Ok(a) => a,
         Err(resp) => return resp,
     };
-    let request_id = headers
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
     if let Some(a) = actor.as_mut() {
         a.request_id.clone_from(&request_id);
     }
-    let operation = request
-        .operation_name
-        .clone()
-        .or_else(|| operation_name_in(&request.query).map(str::to_owned));
+    let operation = request.operation_name.clone().or_else(|| operation_name_in(&request.query).map(str::to_owned));
     let mut request = request;
     if let Some(a) = &actor {
         request = request.data(Loaders::new(services, a));
@@ -102,11 +92,7 @@ pub async fn post_graphql(
 
     let started = Instant::now();
     let mut response = state.schema.execute(request).await;
-    state.metrics.observe(
-        operation.as_deref(),
-        response.errors.is_empty(),
-        started.elapsed(),
-    );
+    state.metrics.observe(operation.as_deref(), response.errors.is_empty(), started.elapsed());
     add_missing_codes(&mut response.errors, response.data == Value::Null);
     (StatusCode::OK, Json(response)).into_response()
 }
@@ -118,16 +104,12 @@ fn operation_name_in(query: &str) -> Option<&str> {
     while let Some(comment) = rest.strip_prefix('#') {
         rest = comment.split_once('\n').map_or("", |(_, r)| r).trim_start();
     }
-    let after_kw = ["query", "mutation", "subscription"]
-        .iter()
-        .find_map(|kw| rest.strip_prefix(kw))?;
+    let after_kw = ["query", "mutation", "subscription"].iter().find_map(|kw| rest.strip_prefix(kw))?;
     if !after_kw.starts_with(char::is_whitespace) {
         return None;
     }
     let name = after_kw.trim_start();
-    let end = name
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(name.len());
+    let end = name.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(name.len());
     (end > 0).then(|| &name[..end])
 }
 
@@ -135,14 +117,9 @@ fn operation_name_in(query: &str) -> Option<&str> {
 /// coercion) carry no code: they are all the client's input.
 fn add_missing_codes(errors: &mut [ServerError], _request_failed: bool) {
     for e in errors {
-        let has_code = e
-            .extensions
-            .as_ref()
-            .is_some_and(|ext| ext.get("code").is_some());
+        let has_code = e.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some());
         if !has_code {
-            e.extensions
-                .get_or_insert_with(Default::default)
-                .set("code", ErrorCode::BadUserInput.as_str());
+            e.extensions.get_or_insert_with(Default::default).set("code", ErrorCode::BadUserInput.as_str());
         }
     }
 }
@@ -154,10 +131,7 @@ mod tests {
     #[test]
     fn operation_names() {
         assert_eq!(operation_name_in("query Ping { a }"), Some("Ping"));
-        assert_eq!(
-            operation_name_in("  # c\n mutation Do_It($x: Int) { a }"),
-            Some("Do_It")
-        );
+        assert_eq!(operation_name_in("  # c\n mutation Do_It($x: Int) { a }"), Some("Do_It"));
         assert_eq!(operation_name_in("{ a }"), None);
         assert_eq!(operation_name_in("query { a }"), None);
         assert_eq!(operation_name_in("queryX { a }"), None);

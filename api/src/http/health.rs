@@ -12,11 +12,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let db = &state.services.db;
     let reachable = db.ping().await.is_ok();
     let current = reachable && db::migrations_current(db).await.unwrap_or(false);
-    let status = if reachable && current {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    let status = if reachable && current { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (
         status,
         Json(serde_json::json!({

@@ -45,9 +45,7 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str(
-            "# HELP shipgate_graphql_requests_total GraphQL operations by name and outcome.\n",
-        );
+        out.push_str("# HELP shipgate_graphql_requests_total GraphQL operations by name and outcome.\n");
         out.push_str("# TYPE shipgate_graphql_requests_total counter\n");
         let Ok(map) = self.series.lock() else {
             return out;
@@ -63,9 +61,7 @@ impl Metrics {
                 );
             }
         }
-        out.push_str(
-            "# HELP shipgate_graphql_request_duration_seconds GraphQL operation latency.\n",
-        );
+        out.push_str("# HELP shipgate_graphql_request_duration_seconds GraphQL operation latency.\n");
         out.push_str("# TYPE shipgate_graphql_request_duration_seconds histogram\n");
         for k in &keys {
             let Some(s) = map.get(k) else { continue };
@@ -77,21 +73,10 @@ impl Metrics {
                     s.buckets[i]
                 );
             }
-            let _ = writeln!(
-                out,
-                "shipgate_graphql_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                s.count
-            );
-            let _ = writeln!(
-                out,
-                "shipgate_graphql_request_duration_seconds_sum{{{labels}}} {}",
-                s.sum_secs
-            );
-            let _ = writeln!(
-                out,
-                "shipgate_graphql_request_duration_seconds_count{{{labels}}} {}",
-                s.count
-            );
+            let _ =
+                writeln!(out, "shipgate_graphql_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
+            let _ = writeln!(out, "shipgate_graphql_request_duration_seconds_sum{{{labels}}} {}", s.sum_secs);
+            let _ = writeln!(out, "shipgate_graphql_request_duration_seconds_count{{{labels}}} {}", s.count);
         }
         out
     }
@@ -103,19 +88,12 @@ fn outcome(ok: bool) -> &'static str {
 
 /// Operation names become label values: keep `[A-Za-z0-9_]`, at most 64 chars.
 fn sanitize(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .take(64)
-        .collect();
+    let s: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect();
     if s.is_empty() { "anonymous".into() } else { s }
 }
 
 pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }
 
 #[cfg(test)]
@@ -129,14 +107,8 @@ mod tests {
         m.observe(Some("Me"), true, Duration::from_millis(30));
         m.observe(Some("bad\"} name"), false, Duration::from_millis(1));
         let text = m.render();
-        assert!(
-            text.contains("shipgate_graphql_requests_total{operation=\"Me\",outcome=\"ok\"} 2"),
-            "{text}"
-        );
-        assert!(
-            text.contains("operation=\"badname\",outcome=\"error\"} 1"),
-            "{text}"
-        );
+        assert!(text.contains("shipgate_graphql_requests_total{operation=\"Me\",outcome=\"ok\"} 2"), "{text}");
+        assert!(text.contains("operation=\"badname\",outcome=\"error\"} 1"), "{text}");
         assert!(text.contains("le=\"0.005\"} 1"));
     }
 }

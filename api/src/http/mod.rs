@@ -5,6 +5,7 @@ mod graphiql;
 mod graphql;
 mod health;
 pub mod metrics;
+mod oauth;
 mod ws;
 
 use std::time::Duration;
@@ -29,10 +30,7 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let limits = &state.services.settings.limits;
     let graphql = Router::new()
-        .route(
-            "/graphql",
-            get(graphiql::get_graphql).post(graphql::post_graphql),
-        )
+        .route("/graphql", get(graphiql::get_graphql).post(graphql::post_graphql))
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -42,6 +40,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(graphql)
         .route("/graphql/ws", get(ws::upgrade))
+        .route("/oauth/callback/{platform}", get(oauth::callback))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
@@ -58,10 +57,7 @@ pub fn router(state: AppState) -> Router {
 /// CORS for the SPAs: an explicit allow-list; no credentials (tokens travel in the
 /// Authorization header, so there is no ambient authority to protect).
 fn cors(origins: &[String]) -> CorsLayer {
-    let list: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
+    let list: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(list))
         .allow_methods([Method::GET, Method::POST])

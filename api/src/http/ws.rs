@@ -24,11 +24,7 @@ use crate::{
 
 const UNAUTHENTICATED: &str = "Unauthenticated";
 
-pub async fn upgrade(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    ws: WebSocketUpgrade,
-) -> Response {
+pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
     if !origin_allowed(&state, &headers) {
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
@@ -52,21 +48,14 @@ fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
     if settings.cors_origins.iter().any(|o| o == origin) || origin == settings.public_url {
         return true;
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
     origin
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"))
         .is_some_and(|o| !host.is_empty() && o == host)
 }
 
-async fn serve(
-    state: AppState,
-    socket: WebSocket,
-    protocol: async_graphql::http::WebSocketProtocols,
-) {
+async fn serve(state: AppState, socket: WebSocket, protocol: async_graphql::http::WebSocketProtocols) {
     let (mut sink, source) = socket.split();
     let input = source
         .take_while(|m| future::ready(matches!(m, Ok(msg) if !matches!(msg, Message::Close(_)))))
@@ -79,25 +68,19 @@ async fn serve(
         });
 
     let services = state.services.clone();
-    let gql = GqlWebSocket::new(state.schema.clone(), input, protocol).on_connection_init(
-        move |payload| async move {
-            let token = init_token(&payload).ok_or_else(|| {
-                async_graphql::Error::new(format!(
-                    "{UNAUTHENTICATED}: send a token in connection_init"
-                ))
-            })?;
-            let actor = services.identity.authenticate(&token).await.map_err(|_| {
-                async_graphql::Error::new(format!("{UNAUTHENTICATED}: invalid or expired token"))
-            })?;
-            let mut data = Data::default();
-            data.insert(Loaders::new(&services, &actor));
-            data.insert(RequestCtx {
-                actor: Some(actor),
-                request_id: None,
-            });
-            Ok(data)
-        },
-    );
+    let gql = GqlWebSocket::new(state.schema.clone(), input, protocol).on_connection_init(move |payload| async move {
+        let token = init_token(&payload)
+            .ok_or_else(|| async_graphql::Error::new(format!("{UNAUTHENTICATED}: send a token in connection_init")))?;
+        let actor = services
+            .identity
+            .authenticate(&token)
+            .await
+            .map_err(|_| async_graphql::Error::new(format!("{UNAUTHENTICATED}: invalid or expired token")))?;
+        let mut data = Data::default();
+        data.insert(Loaders::new(&services, &actor));
+        data.insert(RequestCtx { actor: Some(actor), request_id: None });
+        Ok(data)
+    });
     let mut gql = std::pin::pin!(gql);
     let shutdown = state.services.shutdown.clone();
     loop {
@@ -131,12 +114,8 @@ fn init_token(payload: &serde_json::Value) -> Option<String> {
     for key in ["Authorization", "authorization"] {
         if let Some(v) = obj.get(key).and_then(|v| v.as_str()) {
             let (scheme, value) = v.split_once(' ')?;
-            return scheme
-                .eq_ignore_ascii_case("bearer")
-                .then(|| value.trim().to_owned());
+            return scheme.eq_ignore_ascii_case("bearer").then(|| value.trim().to_owned());
         }
     }
-    ["token", "accessToken", "apiKey"]
-        .iter()
-        .find_map(|k| obj.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
+    ["token", "accessToken", "apiKey"].iter().find_map(|k| obj.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
 }

@@ -17,9 +17,7 @@ pub struct DemoLogin {
 
 impl std::fmt::Debug for DemoLogin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DemoLogin")
-            .field("email", &self.email)
-            .finish_non_exhaustive()
+        f.debug_struct("DemoLogin").field("email", &self.email).finish_non_exhaustive()
     }
 }
 
@@ -33,16 +31,7 @@ pub async fn seed(services: &Services) -> DomainResult<Option<DemoLogin>> {
     let password = URL_SAFE_NO_PAD.encode(bytes);
     services
         .identity
-        .create_user_cli(
-            DEMO_EMAIL,
-            &password,
-            Role::Owner,
-            true,
-            OrgChoice::New(DEMO_ORGANIZATION.into()),
-        )
+        .create_user_cli(DEMO_EMAIL, &password, Role::Owner, true, OrgChoice::New(DEMO_ORGANIZATION.into()))
         .await?;
-    Ok(Some(DemoLogin {
-        email: DEMO_EMAIL.into(),
-        password,
-    }))
+    Ok(Some(DemoLogin { email: DEMO_EMAIL.into(), password }))
 }

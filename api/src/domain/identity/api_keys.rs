@@ -26,15 +26,9 @@ pub struct CreatedApiKey {
 }
 
 impl Identity {
-    pub async fn create_api_key(
-        &self,
-        actor: &Actor,
-        name: &str,
-        role: Role,
-    ) -> DomainResult<CreatedApiKey> {
+    pub async fn create_api_key(&self, actor: &Actor, name: &str, role: Role) -> DomainResult<CreatedApiKey> {
         actor.require(Role::Admin)?;
-        let name = validate::name(name, 200, &["input", "name"])
-            .map_err(|e| DomainError::User(vec![e]))?;
+        let name = validate::name(name, 200, &["input", "name"]).map_err(|e| DomainError::User(vec![e]))?;
         if rank(role) > rank(actor.role()) {
             return Err(DomainError::user(
                 UserErrorCode::RoleNotAllowed,
@@ -80,10 +74,7 @@ impl Identity {
             })
             .await?;
         self.bus.publish_all([event]);
-        Ok(CreatedApiKey {
-            api_key: model,
-            secret: generated.key,
-        })
+        Ok(CreatedApiKey { api_key: model, secret: generated.key })
     }
 
     pub async fn revoke_api_key(&self, actor: &Actor, id: Uuid) -> DomainResult<ApiKeyView> {
@@ -108,16 +99,8 @@ impl Identity {
                     active.revoked_at = Set(Some(now));
                     active.updated_at = Set(now);
                     let model = active.update(txn).await?;
-                    let event = audit::record(
-                        txn,
-                        org,
-                        By::Actor(&actor),
-                        "api_key.revoked",
-                        "ApiKey",
-                        Some(id),
-                        None,
-                    )
-                    .await?;
+                    let event =
+                        audit::record(txn, org, By::Actor(&actor), "api_key.revoked", "ApiKey", Some(id), None).await?;
                     Ok((model, Some(event)))
                 })
             })
@@ -137,16 +120,11 @@ impl Identity {
 
     pub async fn api_keys(&self, actor: &Actor, args: PageArgs) -> DomainResult<Page<ApiKeyView>> {
         actor.require(Role::Admin)?;
-        let select =
-            api_key::Entity::find().filter(api_key::Column::OrganizationId.eq(actor.tenant().id()));
+        let select = api_key::Entity::find().filter(api_key::Column::OrganizationId.eq(actor.tenant().id()));
         pagination::fetch(&self.db, select, api_key::Column::Id, args).await
     }
 
-    pub async fn audit_events(
-        &self,
-        actor: &Actor,
-        args: PageArgs,
-    ) -> DomainResult<Page<entity::audit_event::Model>> {
+    pub async fn audit_events(&self, actor: &Actor, args: PageArgs) -> DomainResult<Page<entity::audit_event::Model>> {
         actor.require(Role::Admin)?;
         let select = entity::audit_event::Entity::find()
             .filter(entity::audit_event::Column::OrganizationId.eq(actor.tenant().id()));
@@ -155,11 +133,7 @@ impl Identity {
 }
 
 impl Identity {
-    pub async fn audit_event(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-    ) -> DomainResult<entity::audit_event::Model> {
+    pub async fn audit_event(&self, actor: &Actor, id: Uuid) -> DomainResult<entity::audit_event::Model> {
         actor.require(Role::Admin)?;
         entity::audit_event::Entity::find_by_id(id)
             .filter(entity::audit_event::Column::OrganizationId.eq(actor.tenant().id()))

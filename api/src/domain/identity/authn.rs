@@ -42,16 +42,11 @@ impl Identity {
             TokenError::Expired => AuthnError::Expired,
             TokenError::Invalid => AuthnError::Invalid,
         })?;
-        let user = user::Entity::find_by_id(claims.sub)
-            .one(&self.db)
-            .await?
-            .ok_or(AuthnError::Invalid)?;
+        let user = user::Entity::find_by_id(claims.sub).one(&self.db).await?.ok_or(AuthnError::Invalid)?;
         if user.deactivated_at.is_some() || user.token_version != claims.ver {
             return Err(AuthnError::Invalid);
         }
-        let membership = membership_in(&self.db, claims.org, user.id)
-            .await?
-            .ok_or(AuthnError::Invalid)?;
+        let membership = membership_in(&self.db, claims.org, user.id).await?.ok_or(AuthnError::Invalid)?;
         Ok(Actor::verified(
             claims.org,
             Credential::User { user_id: user.id },
@@ -68,29 +63,18 @@ impl Identity {
             .one(&self.db)
             .await?
             .ok_or(AuthnError::Invalid)?;
-        if key.revoked_at.is_some()
-            || !opaque::digest_eq(&opaque::sha256_hex(secret), &key.secret_hash)
-        {
+        if key.revoked_at.is_some() || !opaque::digest_eq(&opaque::sha256_hex(secret), &key.secret_hash) {
             return Err(AuthnError::Invalid);
         }
         // `last_used_at` is kept to the minute: one write per key per minute at most.
         let now = Utc::now();
-        if key
-            .last_used_at
-            .is_none_or(|t| now - t > Duration::seconds(60))
-        {
+        if key.last_used_at.is_none_or(|t| now - t > Duration::seconds(60)) {
             api_key::Entity::update_many()
                 .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
                 .filter(api_key::Column::Id.eq(key.id))
                 .exec(&self.db)
                 .await?;
         }
-        Ok(Actor::verified(
-            key.organization_id,
-            Credential::ApiKey { api_key_id: key.id },
-            key.role,
-            false,
-            None,
-        ))
+        Ok(Actor::verified(key.organization_id, Credential::ApiKey { api_key_id: key.id }, key.role, false, None))
     }
 }

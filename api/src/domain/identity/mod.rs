@@ -38,12 +38,6 @@ impl Identity {
         bus: EventBus,
         refresh_ttl_secs: i64,
     ) -> Self {
-        Self {
-            db,
-            jwt,
-            hasher,
-            bus,
-            refresh_ttl_secs,
-        }
+        Self { db, jwt, hasher, bus, refresh_ttl_secs }
     }
 }

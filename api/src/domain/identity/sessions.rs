@@ -3,8 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::{enums::Role, membership, organization, refresh_token, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -34,19 +33,13 @@ pub struct Session {
 
 impl Identity {
     /// Creates an organization and its OWNER, and signs them in.
-    pub async fn sign_up(
-        &self,
-        organization_name: &str,
-        email: &str,
-        password: &str,
-    ) -> DomainResult<Session> {
+    pub async fn sign_up(&self, organization_name: &str, email: &str, password: &str) -> DomainResult<Session> {
         let checked = validate::collect(vec![
             validate::name(organization_name, 200, &["input", "organizationName"]),
             validate::email(email, &["input", "email"]),
         ])?;
-        let [org_name, email]: [String; 2] = checked
-            .try_into()
-            .map_err(|_| DomainError::bad_input("input", "invalid"))?;
+        let [org_name, email]: [String; 2] =
+            checked.try_into().map_err(|_| DomainError::bad_input("input", "invalid"))?;
         password::check_policy(password, &email)?;
         let hash = self.hasher.hash(password.to_owned()).await?;
 
@@ -65,8 +58,7 @@ impl Identity {
                     }
                     .insert(txn)
                     .await?;
-                    let (user, membership) =
-                        insert_user(txn, org.id, &email, hash, Role::Owner, false).await?;
+                    let (user, membership) = insert_user(txn, org.id, &email, hash, Role::Owner, false).await?;
                     let mut events = Vec::new();
                     events.push(
                         audit::record(
@@ -92,9 +84,7 @@ impl Identity {
                         )
                         .await?,
                     );
-                    let session = this
-                        .issue_session(txn, user, membership, Uuid::now_v7())
-                        .await?;
+                    let session = this.issue_session(txn, user, membership, Uuid::now_v7()).await?;
                     Ok((session, events))
                 })
             })
@@ -107,17 +97,8 @@ impl Identity {
     /// give the same answer in the same time.
     pub async fn login(&self, email: &str, password: &str) -> DomainResult<Session> {
         let email = email.trim().to_lowercase();
-        let found = user::Entity::find()
-            .filter(user::Column::Email.eq(&email))
-            .one(&self.db)
-            .await?;
-        let ok = self
-            .hasher
-            .verify(
-                password.to_owned(),
-                found.as_ref().map(|u| u.password_hash.clone()),
-            )
-            .await?;
+        let found = user::Entity::find().filter(user::Column::Email.eq(&email)).one(&self.db).await?;
+        let ok = self.hasher.verify(password.to_owned(), found.as_ref().map(|u| u.password_hash.clone())).await?;
         let invalid = || {
             DomainError::user(
                 UserErrorCode::InvalidCredentials,
@@ -129,9 +110,7 @@ impl Identity {
             Some(u) if ok && u.deactivated_at.is_none() => u,
             _ => return Err(invalid()),
         };
-        let membership = primary_membership(&self.db, user.id)
-            .await?
-            .ok_or_else(invalid)?;
+        let membership = primary_membership(&self.db, user.id).await?.ok_or_else(invalid)?;
         let session = self
             .db
             .transaction::<_, _, DomainError>(|txn| {
@@ -141,8 +120,7 @@ impl Identity {
                     let mut active: user::ActiveModel = user.into();
                     active.last_login_at = Set(Some(now));
                     let user = active.update(txn).await?;
-                    this.issue_session(txn, user, membership, Uuid::now_v7())
-                        .await
+                    this.issue_session(txn, user, membership, Uuid::now_v7()).await
                 })
             })
             .await?;
@@ -152,16 +130,13 @@ impl Identity {
     /// Rotates a refresh token. Each token works once; presenting a used one means it
     /// leaked (or a client raced itself), so the whole family is revoked.
     pub async fn refresh(&self, presented: &str) -> DomainResult<Session> {
-        let unauthenticated =
-            DomainError::Unauthenticated("refresh token invalid, expired or revoked");
+        let unauthenticated = DomainError::Unauthenticated("refresh token invalid, expired or revoked");
         if !presented.starts_with(opaque::REFRESH_PREFIX) {
             return Err(unauthenticated);
         }
         let hash = opaque::sha256_hex(presented);
-        let Some(row) = refresh_token::Entity::find()
-            .filter(refresh_token::Column::TokenHash.eq(&hash))
-            .one(&self.db)
-            .await?
+        let Some(row) =
+            refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(&hash)).one(&self.db).await?
         else {
             return Err(unauthenticated);
         };
@@ -184,9 +159,7 @@ impl Identity {
             self.revoke_family(
                 row.organization_id,
                 row.family_id,
-                By::User {
-                    user_id: row.user_id,
-                },
+                By::User { user_id: row.user_id },
                 "session.refresh_token_reused",
             )
             .await?;
@@ -200,13 +173,7 @@ impl Identity {
             return Err(unauthenticated);
         };
         if user.deactivated_at.is_some() {
-            self.revoke_family(
-                row.organization_id,
-                row.family_id,
-                By::System,
-                "session.revoked",
-            )
-            .await?;
+            self.revoke_family(row.organization_id, row.family_id, By::System, "session.revoked").await?;
             return Err(unauthenticated);
         }
         let old_id = row.id;
@@ -217,10 +184,7 @@ impl Identity {
                 Box::pin(async move {
                     let session = this.issue_session(txn, user, membership, family).await?;
                     refresh_token::Entity::update_many()
-                        .col_expr(
-                            refresh_token::Column::ReplacedById,
-                            Expr::value(session.refresh_token_id),
-                        )
+                        .col_expr(refresh_token::Column::ReplacedById, Expr::value(session.refresh_token_id))
                         .filter(refresh_token::Column::Id.eq(old_id))
                         .exec(txn)
                         .await?;
@@ -233,27 +197,18 @@ impl Identity {
 
     /// Ends the session the refresh token belongs to; with `all_sessions`, every session
     /// of the calling user (access tokens included, through the token version).
-    pub async fn logout(
-        &self,
-        actor: Option<&Actor>,
-        presented: Option<&str>,
-        all_sessions: bool,
-    ) -> DomainResult<()> {
+    pub async fn logout(&self, actor: Option<&Actor>, presented: Option<&str>, all_sessions: bool) -> DomainResult<()> {
         if let Some(presented) = presented {
             let hash = opaque::sha256_hex(presented);
-            if let Some(row) = refresh_token::Entity::find()
-                .filter(refresh_token::Column::TokenHash.eq(&hash))
-                .one(&self.db)
-                .await?
+            if let Some(row) =
+                refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(&hash)).one(&self.db).await?
             {
                 let owner_ok = actor.is_none_or(|a| a.user_id() == Some(row.user_id));
                 if owner_ok {
                     self.revoke_family(
                         row.organization_id,
                         row.family_id,
-                        By::User {
-                            user_id: row.user_id,
-                        },
+                        By::User { user_id: row.user_id },
                         "session.logged_out",
                     )
                     .await?;
@@ -290,13 +245,7 @@ impl Identity {
         Ok(())
     }
 
-    async fn revoke_family(
-        &self,
-        org: Uuid,
-        family: Uuid,
-        by: By<'_>,
-        action: &str,
-    ) -> DomainResult<()> {
+    async fn revoke_family(&self, org: Uuid, family: Uuid, by: By<'_>, action: &str) -> DomainResult<()> {
         let now = Utc::now();
         let txn = self.db.begin().await?;
         refresh_token::Entity::update_many()
@@ -320,13 +269,7 @@ impl Identity {
     ) -> DomainResult<Session> {
         let access = self
             .jwt
-            .issue(
-                user.id,
-                membership.organization_id,
-                membership.role,
-                user.is_staff,
-                user.token_version,
-            )
+            .issue(user.id, membership.organization_id, membership.role, user.is_staff, user.token_version)
             .map_err(DomainError::internal)?;
         let (token, hash) = opaque::new_refresh_token();
         let now = Utc::now();
@@ -358,10 +301,7 @@ impl Identity {
     }
 }
 
-pub(super) async fn revoke_user_sessions(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-) -> DomainResult<()> {
+pub(super) async fn revoke_user_sessions(db: &impl ConnectionTrait, user_id: Uuid) -> DomainResult<()> {
     let now = Utc::now();
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
@@ -370,10 +310,7 @@ pub(super) async fn revoke_user_sessions(
         .exec(db)
         .await?;
     user::Entity::update_many()
-        .col_expr(
-            user::Column::TokenVersion,
-            Expr::col(user::Column::TokenVersion).add(1),
-        )
+        .col_expr(user::Column::TokenVersion, Expr::col(user::Column::TokenVersion).add(1))
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
         .filter(user::Column::Id.eq(user_id))
         .exec(db)
@@ -382,12 +319,7 @@ pub(super) async fn revoke_user_sessions(
 }
 
 pub(super) async fn ensure_email_free(db: &impl ConnectionTrait, email: &str) -> DomainResult<()> {
-    if user::Entity::find()
-        .filter(user::Column::Email.eq(email))
-        .one(db)
-        .await?
-        .is_some()
-    {
+    if user::Entity::find().filter(user::Column::Email.eq(email)).one(db).await?.is_some() {
         return Err(DomainError::user(
             UserErrorCode::Taken,
             &["input", "email"],
@@ -436,15 +368,8 @@ pub(super) async fn insert_user(
 
 /// A unique-key violation racing past the pre-check becomes the same user error.
 fn taken_or_internal(e: sea_orm::DbErr, field: &str) -> DomainError {
-    if matches!(
-        e.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    ) {
-        DomainError::user(
-            UserErrorCode::Taken,
-            &["input", field],
-            "This value is already taken.",
-        )
+    if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) {
+        DomainError::user(UserErrorCode::Taken, &["input", field], "This value is already taken.")
     } else {
         e.into()
     }

@@ -3,8 +3,7 @@
 use chrono::Utc;
 use entity::{enums::Role, membership, organization, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -38,34 +37,20 @@ pub struct NewUser {
 
 impl Identity {
     pub async fn organization(&self, tenant: Tenant) -> DomainResult<organization::Model> {
-        organization::Entity::find_by_id(tenant.id())
-            .one(&self.db)
-            .await?
-            .ok_or(DomainError::NotFound)
+        organization::Entity::find_by_id(tenant.id()).one(&self.db).await?.ok_or(DomainError::NotFound)
     }
 
     /// Organizations by id, for loaders; only the caller's own is ever returned.
-    pub async fn organizations_by_ids(
-        &self,
-        tenant: Tenant,
-        ids: &[Uuid],
-    ) -> DomainResult<Vec<organization::Model>> {
+    pub async fn organizations_by_ids(&self, tenant: Tenant, ids: &[Uuid]) -> DomainResult<Vec<organization::Model>> {
         if !ids.contains(&tenant.id()) {
             return Ok(Vec::new());
         }
-        Ok(organization::Entity::find_by_id(tenant.id())
-            .all(&self.db)
-            .await?)
+        Ok(organization::Entity::find_by_id(tenant.id()).all(&self.db).await?)
     }
 
     pub async fn user(&self, tenant: Tenant, user_id: Uuid) -> DomainResult<UserView> {
-        let membership = membership_in(&self.db, tenant.id(), user_id)
-            .await?
-            .ok_or(DomainError::NotFound)?;
-        let user = user::Entity::find_by_id(user_id)
-            .one(&self.db)
-            .await?
-            .ok_or(DomainError::NotFound)?;
+        let membership = membership_in(&self.db, tenant.id(), user_id).await?.ok_or(DomainError::NotFound)?;
+        let user = user::Entity::find_by_id(user_id).one(&self.db).await?.ok_or(DomainError::NotFound)?;
         Ok(UserView { user, membership })
     }
 
@@ -80,8 +65,7 @@ impl Identity {
     }
 
     pub async fn users(&self, tenant: Tenant, args: PageArgs) -> DomainResult<Page<UserView>> {
-        let select =
-            membership::Entity::find().filter(membership::Column::OrganizationId.eq(tenant.id()));
+        let select = membership::Entity::find().filter(membership::Column::OrganizationId.eq(tenant.id()));
         let page = pagination::fetch(&self.db, select, membership::Column::Id, args).await?;
         let views = self.join_users(page.items.clone()).await?;
         Ok(Page {
@@ -100,10 +84,7 @@ impl Identity {
         Ok(memberships
             .into_iter()
             .filter_map(|m| {
-                users.iter().find(|u| u.id == m.user_id).map(|u| UserView {
-                    user: u.clone(),
-                    membership: m,
-                })
+                users.iter().find(|u| u.id == m.user_id).map(|u| UserView { user: u.clone(), membership: m })
             })
             .collect())
     }
@@ -111,8 +92,7 @@ impl Identity {
     /// An ADMIN or OWNER adds a user to their organization, at most at their own role.
     pub async fn create_user(&self, actor: &Actor, input: NewUser) -> DomainResult<UserView> {
         actor.require(Role::Admin)?;
-        let email = validate::email(&input.email, &["input", "email"])
-            .map_err(|e| DomainError::User(vec![e]))?;
+        let email = validate::email(&input.email, &["input", "email"]).map_err(|e| DomainError::User(vec![e]))?;
         if rank(input.role) > rank(actor.role()) {
             return Err(DomainError::user(
                 UserErrorCode::RoleNotAllowed,
@@ -129,8 +109,7 @@ impl Identity {
                 let actor = actor.clone();
                 Box::pin(async move {
                     ensure_email_free(txn, &email).await?;
-                    let (user, membership) =
-                        insert_user(txn, org, &email, hash, input.role, false).await?;
+                    let (user, membership) = insert_user(txn, org, &email, hash, input.role, false).await?;
                     let event = audit::record(
                         txn,
                         org,
@@ -149,12 +128,7 @@ impl Identity {
         Ok(view)
     }
 
-    pub async fn update_user_role(
-        &self,
-        actor: &Actor,
-        user_id: Uuid,
-        role: Role,
-    ) -> DomainResult<UserView> {
+    pub async fn update_user_role(&self, actor: &Actor, user_id: Uuid, role: Role) -> DomainResult<UserView> {
         actor.require(Role::Admin)?;
         if actor.user_id() == Some(user_id) {
             return Err(DomainError::user(
@@ -176,9 +150,7 @@ impl Identity {
             .transaction::<_, _, DomainError>(|txn| {
                 let actor = actor.clone();
                 Box::pin(async move {
-                    let target = membership_in(txn, org, user_id)
-                        .await?
-                        .ok_or(DomainError::NotFound)?;
+                    let target = membership_in(txn, org, user_id).await?.ok_or(DomainError::NotFound)?;
                     if rank(target.role) > rank(actor.role()) {
                         return Err(DomainError::user(
                             UserErrorCode::RoleNotAllowed,
@@ -194,10 +166,7 @@ impl Identity {
                     active.role = Set(role);
                     active.updated_at = Set(Utc::now());
                     let membership = active.update(txn).await?;
-                    let user = user::Entity::find_by_id(user_id)
-                        .one(txn)
-                        .await?
-                        .ok_or(DomainError::NotFound)?;
+                    let user = user::Entity::find_by_id(user_id).one(txn).await?.ok_or(DomainError::NotFound)?;
                     let event = audit::record(
                         txn,
                         org,
@@ -233,9 +202,7 @@ impl Identity {
             .transaction::<_, _, DomainError>(|txn| {
                 let actor = actor.clone();
                 Box::pin(async move {
-                    let membership = membership_in(txn, org, user_id)
-                        .await?
-                        .ok_or(DomainError::NotFound)?;
+                    let membership = membership_in(txn, org, user_id).await?.ok_or(DomainError::NotFound)?;
                     if rank(membership.role) > rank(actor.role()) {
                         return Err(DomainError::user(
                             UserErrorCode::RoleNotAllowed,
@@ -246,10 +213,7 @@ impl Identity {
                     if membership.role == Role::Owner {
                         ensure_other_owner(txn, org, user_id).await?;
                     }
-                    let user = user::Entity::find_by_id(user_id)
-                        .one(txn)
-                        .await?
-                        .ok_or(DomainError::NotFound)?;
+                    let user = user::Entity::find_by_id(user_id).one(txn).await?.ok_or(DomainError::NotFound)?;
                     if user.deactivated_at.is_some() {
                         return Err(DomainError::user(
                             UserErrorCode::InvalidState,
@@ -258,23 +222,13 @@ impl Identity {
                         ));
                     }
                     revoke_user_sessions(txn, user_id).await?;
-                    let mut active: user::ActiveModel = user::Entity::find_by_id(user_id)
-                        .one(txn)
-                        .await?
-                        .ok_or(DomainError::NotFound)?
-                        .into();
+                    let mut active: user::ActiveModel =
+                        user::Entity::find_by_id(user_id).one(txn).await?.ok_or(DomainError::NotFound)?.into();
                     active.deactivated_at = Set(Some(Utc::now()));
                     let user = active.update(txn).await?;
-                    let event = audit::record(
-                        txn,
-                        org,
-                        By::Actor(&actor),
-                        "user.deactivated",
-                        "User",
-                        Some(user_id),
-                        None,
-                    )
-                    .await?;
+                    let event =
+                        audit::record(txn, org, By::Actor(&actor), "user.deactivated", "User", Some(user_id), None)
+                            .await?;
                     Ok((UserView { user, membership }, event))
                 })
             })
@@ -303,11 +257,7 @@ impl Identity {
                     let now = Utc::now();
                     let org_id = match organization {
                         OrgChoice::Existing(id) => {
-                            organization::Entity::find_by_id(id)
-                                .one(txn)
-                                .await?
-                                .ok_or(DomainError::NotFound)?
-                                .id
+                            organization::Entity::find_by_id(id).one(txn).await?.ok_or(DomainError::NotFound)?.id
                         }
                         OrgChoice::New(name) => {
                             let name = validate::name(&name, 200, &["organization"])
@@ -323,18 +273,9 @@ impl Identity {
                             .id
                         }
                     };
-                    let (user, membership) =
-                        insert_user(txn, org_id, &email, hash, role, is_staff).await?;
-                    let event = audit::record(
-                        txn,
-                        org_id,
-                        By::System,
-                        "user.created",
-                        "User",
-                        Some(user.id),
-                        None,
-                    )
-                    .await?;
+                    let (user, membership) = insert_user(txn, org_id, &email, hash, role, is_staff).await?;
+                    let event =
+                        audit::record(txn, org_id, By::System, "user.created", "User", Some(user.id), None).await?;
                     Ok((UserView { user, membership }, vec![event]))
                 })
             })
@@ -354,11 +295,7 @@ pub enum OrgChoice {
     Existing(Uuid),
 }
 
-async fn ensure_other_owner(
-    db: &impl ConnectionTrait,
-    org: Uuid,
-    except_user: Uuid,
-) -> DomainResult<()> {
+async fn ensure_other_owner(db: &impl ConnectionTrait, org: Uuid, except_user: Uuid) -> DomainResult<()> {
     let owners = membership::Entity::find()
         .filter(membership::Column::OrganizationId.eq(org))
         .filter(membership::Column::Role.eq(Role::Owner))

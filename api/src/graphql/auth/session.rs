@@ -59,16 +59,10 @@ impl AuthPayload {
                 access_token_expires_at: Some(s.access_token_expires_at),
                 refresh_token: Some(s.refresh_token),
                 refresh_token_expires_at: Some(s.refresh_token_expires_at),
-                user: Some(User(UserView {
-                    user: s.user,
-                    membership: s.membership,
-                })),
+                user: Some(User(UserView { user: s.user, membership: s.membership })),
                 user_errors,
             },
-            None => Self {
-                user_errors,
-                ..Self::default()
-            },
+            None => Self { user_errors, ..Self::default() },
         }
     }
 }
@@ -88,17 +82,13 @@ impl SessionQuery {
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<User> {
         let a = actor(ctx)?;
         let user_id = a.require_user()?;
-        Ok(User(
-            services(ctx)?.identity.user(a.tenant(), user_id).await?,
-        ))
+        Ok(User(services(ctx)?.identity.user(a.tenant(), user_id).await?))
     }
 
     /// The caller's organization.
     async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Organization> {
         let a = actor(ctx)?;
-        Ok(Organization(
-            services(ctx)?.identity.organization(a.tenant()).await?,
-        ))
+        Ok(Organization(services(ctx)?.identity.organization(a.tenant()).await?))
     }
 }
 
@@ -110,47 +100,26 @@ impl SessionMutation {
     /// Creates an organization with the caller as its OWNER and signs them in.
     async fn sign_up(&self, ctx: &Context<'_>, input: SignUpInput) -> ApiResult<AuthPayload> {
         let s = services(ctx)?;
-        let result = s
-            .identity
-            .sign_up(&input.organization_name, &input.email, &input.password)
-            .await;
+        let result = s.identity.sign_up(&input.organization_name, &input.email, &input.password).await;
         Ok(AuthPayload::from_result(payload(result)?))
     }
 
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> ApiResult<AuthPayload> {
         let s = services(ctx)?;
-        Ok(AuthPayload::from_result(payload(
-            s.identity.login(&input.email, &input.password).await,
-        )?))
+        Ok(AuthPayload::from_result(payload(s.identity.login(&input.email, &input.password).await)?))
     }
 
     /// Exchanges a refresh token for a new pair. Each refresh token works once; reusing
     /// one revokes the session (UNAUTHENTICATED).
-    async fn refresh_token(
-        &self,
-        ctx: &Context<'_>,
-        input: RefreshTokenInput,
-    ) -> ApiResult<AuthPayload> {
+    async fn refresh_token(&self, ctx: &Context<'_>, input: RefreshTokenInput) -> ApiResult<AuthPayload> {
         let s = services(ctx)?;
-        Ok(AuthPayload::from_result(payload(
-            s.identity.refresh(&input.refresh_token).await,
-        )?))
+        Ok(AuthPayload::from_result(payload(s.identity.refresh(&input.refresh_token).await)?))
     }
 
     async fn logout(&self, ctx: &Context<'_>, input: LogoutInput) -> ApiResult<LogoutPayload> {
         let s = services(ctx)?;
-        let (ok, user_errors) = payload(
-            s.identity
-                .logout(
-                    optional_actor(ctx),
-                    input.refresh_token.as_deref(),
-                    input.all_sessions,
-                )
-                .await,
-        )?;
-        Ok(LogoutPayload {
-            ok: ok.is_some(),
-            user_errors,
-        })
+        let (ok, user_errors) =
+            payload(s.identity.logout(optional_actor(ctx), input.refresh_token.as_deref(), input.all_sessions).await)?;
+        Ok(LogoutPayload { ok: ok.is_some(), user_errors })
     }
 }

@@ -81,12 +81,8 @@ impl User {
         self.0.user.created_at
     }
     async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Organization> {
-        let org = loaders(ctx)?
-            .organizations
-            .load_one(self.0.membership.organization_id)
-            .await?;
-        org.map(Organization)
-            .ok_or_else(|| DomainError::NotFound.into())
+        let org = loaders(ctx)?.organizations.load_one(self.0.membership.organization_id).await?;
+        org.map(Organization).ok_or_else(|| DomainError::NotFound.into())
     }
 }
 
@@ -105,12 +101,7 @@ impl Organization {
     }
     /// Members of the organization, newest first.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
-    async fn users(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> ApiResult<Conn<User>> {
+    async fn users(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> ApiResult<Conn<User>> {
         let s = services(ctx)?;
         let a = actor(ctx)?;
         let args = page_args(ctx, first, after, s.settings.limits.page_size)?;
@@ -204,6 +195,9 @@ pub fn node_kind(entity_type: &str) -> Option<Kind> {
         "User" => Some(Kind::User),
         "Organization" => Some(Kind::Organization),
         "ApiKey" => Some(Kind::ApiKey),
+        "Account" => Some(Kind::Account),
+        "Order" => Some(Kind::Order),
+        "Job" => Some(Kind::Job),
         _ => None,
     }
 }

@@ -35,22 +35,9 @@ pub struct UserPayload {
     pub user_errors: Vec<UserErrorObject>,
 }
 
-impl
-    From<(
-        Option<crate::domain::identity::UserView>,
-        Vec<UserErrorObject>,
-    )> for UserPayload
-{
-    fn from(
-        (user, user_errors): (
-            Option<crate::domain::identity::UserView>,
-            Vec<UserErrorObject>,
-        ),
-    ) -> Self {
-        Self {
-            user: user.map(User),
-            user_errors,
-        }
+impl From<(Option<crate::domain::identity::UserView>, Vec<UserErrorObject>)> for UserPayload {
+    fn from((user, user_errors): (Option<crate::domain::identity::UserView>, Vec<UserErrorObject>)) -> Self {
+        Self { user: user.map(User), user_errors }
     }
 }
 
@@ -61,21 +48,10 @@ pub struct UserQuery;
 impl UserQuery {
     /// Members of the caller's organization, newest first.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
-    async fn users(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> ApiResult<Conn<User>> {
+    async fn users(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> ApiResult<Conn<User>> {
         let s = services(ctx)?;
         let a = actor(ctx)?;
-        let page = s
-            .identity
-            .users(
-                a.tenant(),
-                page_args(ctx, first, after, s.settings.limits.page_size)?,
-            )
-            .await?;
+        let page = s.identity.users(a.tenant(), page_args(ctx, first, after, s.settings.limits.page_size)?).await?;
         Ok(connection(page, |v| v.membership.id, User))
     }
 
@@ -89,13 +65,7 @@ impl UserQuery {
     ) -> ApiResult<Conn<AuditEvent>> {
         let s = services(ctx)?;
         let a = actor(ctx)?;
-        let page = s
-            .identity
-            .audit_events(
-                a,
-                page_args(ctx, first, after, s.settings.limits.page_size)?,
-            )
-            .await?;
+        let page = s.identity.audit_events(a, page_args(ctx, first, after, s.settings.limits.page_size)?).await?;
         Ok(connection(page, |e| e.id, AuditEvent))
     }
 }
@@ -106,26 +76,14 @@ pub struct UserMutation;
 #[Object]
 impl UserMutation {
     /// Adds a user to the caller's organization (ADMIN and above; at most the caller's role).
-    async fn create_user(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateUserInput,
-    ) -> ApiResult<UserPayload> {
+    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> ApiResult<UserPayload> {
         let s = services(ctx)?;
         let a = actor(ctx)?;
-        let new = NewUser {
-            email: input.email,
-            password: input.password,
-            role: input.role.into(),
-        };
+        let new = NewUser { email: input.email, password: input.password, role: input.role.into() };
         Ok(payload(s.identity.create_user(a, new).await)?.into())
     }
 
-    async fn update_user_role(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateUserRoleInput,
-    ) -> ApiResult<UserPayload> {
+    async fn update_user_role(&self, ctx: &Context<'_>, input: UpdateUserRoleInput) -> ApiResult<UserPayload> {
         let s = services(ctx)?;
         let a = actor(ctx)?;
         let id = decode(Kind::User, &input.user_id)?;
@@ -133,11 +91,7 @@ impl UserMutation {
     }
 
     /// Deactivates a user; their sessions and tokens stop working immediately.
-    async fn deactivate_user(
-        &self,
-        ctx: &Context<'_>,
-        input: DeactivateUserInput,
-    ) -> ApiResult<UserPayload> {
+    async fn deactivate_user(&self, ctx: &Context<'_>, input: DeactivateUserInput) -> ApiResult<UserPayload> {
         let s = services(ctx)?;
         let a = actor(ctx)?;
         let id = decode(Kind::User, &input.user_id)?;

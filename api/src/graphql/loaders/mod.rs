@@ -1,7 +1,11 @@
 //! One loader per relation, each a single `IN (…)` query scoped to the request's tenant.
 
+mod account;
+mod order_items;
 mod organization;
 mod user;
 
+pub use account::AccountLoader;
+pub use order_items::OrderItemsLoader;
 pub use organization::OrganizationLoader;
 pub use user::UserLoader;

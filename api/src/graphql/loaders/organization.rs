@@ -16,10 +16,7 @@ impl Loader<Uuid> for OrganizationLoader {
     type Error = DomainError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, organization::Model>, DomainError> {
-        let orgs = self
-            .identity
-            .organizations_by_ids(self.tenant, keys)
-            .await?;
+        let orgs = self.identity.organizations_by_ids(self.tenant, keys).await?;
         Ok(orgs.into_iter().map(|o| (o.id, o)).collect())
     }
 }

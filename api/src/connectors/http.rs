@@ -1,0 +1,100 @@
+//! Shared HTTP plumbing for connectors: one pooled client with timeouts, retries with
+//! jittered exponential backoff for idempotent calls only (via `backon`), `Retry-After`
+//! honoured on 429, and a redacting formatter so URLs with secrets never reach logs.
+
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use reqwest::{Response, StatusCode};
+
+use super::ConnectorError;
+
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    inner: reqwest::Client,
+    max_attempts: usize,
+    min_delay: Duration,
+}
+
+impl HttpClient {
+    pub fn new() -> Result<Self, ConnectorError> {
+        let inner = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent(concat!("shipgate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ConnectorError::Transient(e.to_string()))?;
+        Ok(Self { inner, max_attempts: 4, min_delay: Duration::from_millis(200) })
+    }
+
+    /// Shorter delays (tests).
+    pub fn with_min_delay(mut self, d: Duration) -> Self {
+        self.min_delay = d;
+        self
+    }
+
+    pub fn raw(&self) -> &reqwest::Client {
+        &self.inner
+    }
+
+    /// Sends once: for calls with side effects (token exchange, write-back), which must
+    /// never be repeated blindly.
+    pub async fn send_once(&self, req: reqwest::RequestBuilder) -> Result<Response, ConnectorError> {
+        req.send().await.map_err(transport_error)
+    }
+
+    /// Sends an idempotent request, retrying transient failures and 429s. `build` makes
+    /// a fresh request per attempt. `classify` turns a non-success response into an error.
+    pub async fn send_idempotent<B, C, Fut>(&self, build: B, classify: C) -> Result<Response, ConnectorError>
+    where
+        B: Fn() -> reqwest::RequestBuilder,
+        C: Fn(Response) -> Fut,
+        Fut: std::future::Future<Output = ConnectorError>,
+    {
+        let attempt = || async {
+            let resp = build().send().await.map_err(transport_error)?;
+            if resp.status().is_success() {
+                return Ok(resp);
+            }
+            if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+                return Err(ConnectorError::RateLimited { retry_after: retry_after(&resp).unwrap_or(self.min_delay) });
+            }
+            if resp.status().is_server_error() {
+                return Err(ConnectorError::Transient(format!("HTTP {}", resp.status())));
+            }
+            Err(classify(resp).await)
+        };
+        let policy = ExponentialBuilder::default()
+            .with_min_delay(self.min_delay)
+            .with_max_delay(Duration::from_secs(30))
+            .with_max_times(self.max_attempts.saturating_sub(1))
+            .with_jitter();
+        attempt
+            .retry(policy)
+            .when(ConnectorError::is_retryable)
+            .adjust(|e, planned| match e {
+                // Honour the provider's Retry-After instead of our own schedule.
+                ConnectorError::RateLimited { retry_after } => planned.map(|_| *retry_after),
+                _ => planned,
+            })
+            .notify(
+                |e, after| tracing::warn!(error = %e, retry_in_ms = after.as_millis() as u64, "retrying provider call"),
+            )
+            .await
+    }
+}
+
+fn transport_error(e: reqwest::Error) -> ConnectorError {
+    // reqwest's Display can include the URL (and so query secrets): strip it.
+    ConnectorError::Transient(e.without_url().to_string())
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare for APIs and treated as absent).
+pub fn retry_after(resp: &Response) -> Option<Duration> {
+    resp.headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|s| Duration::from_secs(s.min(300)))
+}

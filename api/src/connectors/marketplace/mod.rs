@@ -1,0 +1,141 @@
+//! The `Marketplace` role: seller authorization, tokens, paged order download since a
+//! watermark, and tracking write-back. One module per platform; each keeps its wire
+//! DTOs private and maps them to the types below.
+
+pub mod ebay;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+
+use super::ConnectorError;
+
+/// The app registered with the platform (the ERP's app, or the seller's own for
+/// platforms where each seller creates one, like AliExpress and Wish).
+#[derive(Debug, Clone)]
+pub struct AppCredentials {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// Where the platform sends the seller back: a URL, or eBay's RuName.
+    pub redirect: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenSet {
+    pub access_token: SecretString,
+    pub access_expires_at: DateTime<Utc>,
+    /// Some platforms rotate the refresh token on refresh; `None` keeps the current one.
+    pub refresh_token: Option<SecretString>,
+    pub refresh_expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Address {
+    pub name: String,
+    pub company: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    pub country_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarketOrderItem {
+    pub platform_item_id: String,
+    pub sku: Option<String>,
+    pub title: Option<String>,
+    pub quantity: i32,
+    pub unit_price_minor: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarketOrder {
+    pub platform_order_id: String,
+    pub platform_status: Option<String>,
+    pub buyer_name: Option<String>,
+    pub buyer_email: Option<String>,
+    pub recipient: Address,
+    pub currency: String,
+    pub total_minor: i64,
+    pub shipping_minor: i64,
+    pub ordered_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    pub items: Vec<MarketOrderItem>,
+}
+
+/// One page of orders and where the next one starts (an opaque, platform-specific cursor
+/// persisted between pages so a download resumes where it stopped).
+#[derive(Debug, Clone)]
+pub struct OrderPage {
+    pub orders: Vec<MarketOrder>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Shipment {
+    pub platform_order_id: String,
+    pub carrier_code: String,
+    pub tracking_number: String,
+    pub shipped_at: DateTime<Utc>,
+    pub items: Vec<(String, i32)>,
+}
+
+#[async_trait]
+pub trait Marketplace: Send + Sync {
+    /// The consent page the seller opens.
+    fn authorization_url(&self, app: &AppCredentials, state: &str) -> String;
+    /// Exchanges the code from the consent redirect for tokens.
+    async fn exchange_code(&self, app: &AppCredentials, code: &str) -> Result<TokenSet, ConnectorError>;
+    async fn refresh(&self, app: &AppCredentials, refresh_token: &SecretString) -> Result<TokenSet, ConnectorError>;
+    /// Orders modified since `since`, one page; `cursor` is the previous page's `next`.
+    async fn fetch_orders(
+        &self,
+        access_token: &SecretString,
+        since: DateTime<Utc>,
+        cursor: Option<&str>,
+    ) -> Result<OrderPage, ConnectorError>;
+    /// Tells the platform the order shipped with this tracking number. Returns the
+    /// platform's reference for the fulfillment.
+    async fn write_tracking(&self, access_token: &SecretString, shipment: &Shipment) -> Result<String, ConnectorError>;
+}
+
+/// Decimal string ("12.34") → minor units (1234), for 2-decimal currencies.
+pub fn parse_minor(amount: &str) -> Result<i64, ConnectorError> {
+    let s = amount.trim();
+    let (neg, s) = s.strip_prefix('-').map_or((false, s), |r| (true, r));
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 2
+    {
+        return Err(ConnectorError::Decode(format!("not an amount: {amount:?}")));
+    }
+    let int: i64 = int.parse().map_err(|_| ConnectorError::Decode(format!("amount out of range: {amount:?}")))?;
+    let frac: i64 = format!("{frac:0<2}").parse().unwrap_or(0);
+    let v = int
+        .checked_mul(100)
+        .and_then(|v| v.checked_add(frac))
+        .ok_or_else(|| ConnectorError::Decode("amount out of range".into()))?;
+    Ok(if neg { -v } else { v })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_minor;
+
+    #[test]
+    fn amounts() {
+        assert_eq!(parse_minor("12.34"), Ok(1234));
+        assert_eq!(parse_minor("12.3"), Ok(1230));
+        assert_eq!(parse_minor("7"), Ok(700));
+        assert_eq!(parse_minor("-0.05"), Ok(-5));
+        assert!(parse_minor("1.234").is_err());
+        assert!(parse_minor("abc").is_err());
+        assert!(parse_minor("").is_err());
+    }
+}

@@ -1,0 +1,177 @@
+//! Order download for one account: pages from the account's watermark, upserts each page
+//! in its own transaction together with the resume cursor, so a crash resumes at the
+//! next page; the watermark advances only when the whole run has committed.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{account, enums::AccountStatus};
+use futures_util::future::BoxFuture;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::ingest::{IngestCounts, upsert_page};
+use crate::{
+    connectors::ConnectorError,
+    db::begin_write,
+    domain::accounts::{Accounts, TokenError},
+    error::DomainError,
+};
+
+pub const JOB_KIND: &str = "orders.download";
+
+/// How far back a first download looks.
+pub const FIRST_DOWNLOAD_DAYS: i64 = 30;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DownloadPayload {
+    pub account_id: Uuid,
+    /// Override the watermark (re-download from this instant).
+    pub since: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DownloadProgress {
+    pub pages: u64,
+    #[serde(flatten)]
+    pub counts: IngestCounts,
+    pub done: bool,
+}
+
+/// How a download ended badly.
+#[derive(Debug, thiserror::Error)]
+pub enum DownloadError {
+    /// Try again later (network, rate limit, database hiccup).
+    #[error("{0}")]
+    Retry(String),
+    /// Retrying cannot help until someone acts (reauthorize, provider bug).
+    #[error("{0}")]
+    Fail(String),
+}
+
+impl From<DomainError> for DownloadError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Internal(c) => DownloadError::Retry(c.to_string()),
+            other => DownloadError::Fail(other.to_string()),
+        }
+    }
+}
+
+impl From<TokenError> for DownloadError {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::NeedsReauthorization(m) => DownloadError::Fail(m),
+            TokenError::Connector(c) if c.is_retryable() => DownloadError::Retry(c.to_string()),
+            TokenError::Connector(c) => DownloadError::Fail(c.to_string()),
+            TokenError::Domain(d) => d.into(),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for DownloadError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        DownloadError::Retry(e.to_string())
+    }
+}
+
+/// Receives progress after every committed page (and once more when done).
+pub trait ProgressSink: Send + Sync {
+    fn report<'a>(&'a self, progress: &'a DownloadProgress) -> BoxFuture<'a, ()>;
+}
+
+pub async fn run(
+    db: &DatabaseConnection,
+    accounts: &Accounts,
+    payload: &DownloadPayload,
+    sink: &dyn ProgressSink,
+) -> Result<DownloadProgress, DownloadError> {
+    let acc = account::Entity::find_by_id(payload.account_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DownloadError::Fail("account not found".into()))?;
+    if acc.status != AccountStatus::Active {
+        return Err(DownloadError::Fail(format!("account is {:?}; nothing downloaded", acc.status)));
+    }
+    let connector = accounts.connector(acc.platform)?;
+    let since =
+        payload.since.or(acc.sync_watermark).unwrap_or_else(|| Utc::now() - Duration::days(FIRST_DOWNLOAD_DAYS));
+    // Resume an interrupted run where it stopped (unless a new `since` was asked for).
+    let mut cursor = if payload.since.is_none() { acc.sync_cursor.clone() } else { None };
+    let mut newest = acc.sync_watermark;
+    let mut progress = DownloadProgress::default();
+
+    let result: Result<(), DownloadError> = async {
+        loop {
+            let mut token = accounts.access_token(acc.id, false).await?;
+            let mut refreshed = false;
+            let page = loop {
+                match connector.fetch_orders(&token, since, cursor.as_deref()).await {
+                    Ok(p) => break p,
+                    // The token died mid-download: refresh once and carry on.
+                    Err(ConnectorError::Unauthorized(_)) if !refreshed => {
+                        refreshed = true;
+                        token = accounts.access_token(acc.id, true).await?;
+                    }
+                    Err(e) => return Err(connector_failure(accounts, acc.id, e).await),
+                }
+            };
+            let txn = begin_write(db).await?;
+            let counts = upsert_page(&txn, acc.organization_id, acc.id, acc.platform, &page.orders).await?;
+            account::Entity::update_many()
+                .col_expr(account::Column::SyncCursor, sea_orm::sea_query::Expr::value(page.next.clone()))
+                .filter(account::Column::Id.eq(acc.id))
+                .exec(&txn)
+                .await?;
+            txn.commit().await?;
+            progress.pages += 1;
+            progress.counts += counts;
+            if let Some(max) = page.orders.iter().map(|o| o.updated_at).max() {
+                newest = Some(newest.map_or(max, |n| n.max(max)));
+            }
+            sink.report(&progress).await;
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break Ok(()),
+            }
+        }
+    }
+    .await;
+    result?;
+
+    let fresh = account::Entity::find_by_id(acc.id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DownloadError::Fail("account deleted".into()))?;
+    let mut active: account::ActiveModel = fresh.into();
+    active.sync_watermark = Set(newest.or(Some(since)));
+    active.sync_cursor = Set(None);
+    active.last_synced_at = Set(Some(Utc::now()));
+    active.last_sync_error = Set(None);
+    active.updated_at = Set(Utc::now());
+    active.update(db).await?;
+    progress.done = true;
+    sink.report(&progress).await;
+    Ok(progress)
+}
+
+async fn connector_failure(accounts: &Accounts, account_id: Uuid, e: ConnectorError) -> DownloadError {
+    let (status, retry) = match &e {
+        ConnectorError::AuthorizationInvalid(_) | ConnectorError::Unauthorized(_) => {
+            (Some(AccountStatus::NeedsReauthorization), false)
+        }
+        ConnectorError::Transient(_) | ConnectorError::RateLimited { .. } => (None, true),
+        ConnectorError::Rejected { .. } | ConnectorError::Decode(_) => (None, false),
+    };
+    let message = match &e {
+        ConnectorError::AuthorizationInvalid(m) | ConnectorError::Unauthorized(m) => {
+            format!("Authorization expired or was revoked; reauthorize the account. ({m})")
+        }
+        other => other.to_string(),
+    };
+    if let Err(db) = accounts.record_sync_error(account_id, &message, status).await {
+        tracing::warn!(error = %db, "could not record the sync error");
+    }
+    if retry { DownloadError::Retry(message) } else { DownloadError::Fail(message) }
+}

@@ -1,0 +1,166 @@
+//! Writing downloaded marketplace orders: one page = one transaction of three
+//! statements (look up existing, upsert orders, insert new orders' lines), idempotent:
+//! re-downloading an unchanged order writes nothing, a changed one updates only the
+//! platform's fields (local work — channel, SKU fixes, push state — is kept).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{
+    enums::{FulfillmentStatus, Platform, WriteBackStatus},
+    order, order_item,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, sea_query::OnConflict};
+use uuid::Uuid;
+
+use crate::{connectors::marketplace::MarketOrder, error::DomainResult};
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct IngestCounts {
+    pub seen: u64,
+    pub new: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl std::ops::AddAssign for IngestCounts {
+    fn add_assign(&mut self, o: Self) {
+        self.seen += o.seen;
+        self.new += o.new;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+    }
+}
+
+/// Upserts one page of orders for an account (call inside a transaction).
+pub async fn upsert_page(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    account_id: Uuid,
+    platform: Platform,
+    orders: &[MarketOrder],
+) -> DomainResult<IngestCounts> {
+    let mut counts = IngestCounts { seen: orders.len() as u64, ..Default::default() };
+    if orders.is_empty() {
+        return Ok(counts);
+    }
+    // A page may repeat an order (keyset paging on updated_at): keep the newest copy.
+    let mut latest: HashMap<&str, &MarketOrder> = HashMap::new();
+    for o in orders {
+        match latest.get(o.platform_order_id.as_str()) {
+            Some(prev) if prev.updated_at >= o.updated_at => {}
+            _ => {
+                latest.insert(&o.platform_order_id, o);
+            }
+        }
+    }
+    let existing: HashMap<String, (Uuid, Option<DateTime<Utc>>)> = order::Entity::find()
+        .select_only()
+        .column(order::Column::PlatformOrderId)
+        .column(order::Column::Id)
+        .column(order::Column::PlatformUpdatedAt)
+        .filter(order::Column::AccountId.eq(account_id))
+        .filter(order::Column::PlatformOrderId.is_in(latest.keys().copied()))
+        .into_tuple::<(String, Uuid, Option<DateTime<Utc>>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(pid, id, at)| (pid, (id, at)))
+        .collect();
+
+    let now = Utc::now();
+    let mut rows = Vec::new();
+    let mut lines = Vec::new();
+    for (pid, o) in &latest {
+        let id = match existing.get(*pid) {
+            Some((_, Some(at))) if *at >= o.updated_at => {
+                counts.unchanged += 1;
+                continue;
+            }
+            Some((id, _)) => {
+                counts.updated += 1;
+                *id
+            }
+            None => {
+                counts.new += 1;
+                let id = Uuid::now_v7();
+                for item in &o.items {
+                    lines.push(order_item::ActiveModel {
+                        id: Set(Uuid::now_v7()),
+                        organization_id: Set(organization_id),
+                        order_id: Set(id),
+                        platform_item_id: Set(Some(item.platform_item_id.clone())),
+                        platform_sku: Set(item.sku.clone()),
+                        title: Set(item.title.clone()),
+                        quantity: Set(item.quantity),
+                        unit_price_minor: Set(item.unit_price_minor),
+                        sku_id: Set(None),
+                        created_at: Set(now),
+                        updated_at: Set(now),
+                    });
+                }
+                id
+            }
+        };
+        let r = &o.recipient;
+        rows.push(order::ActiveModel {
+            id: Set(id),
+            organization_id: Set(organization_id),
+            account_id: Set(account_id),
+            platform: Set(platform),
+            platform_order_id: Set(o.platform_order_id.clone()),
+            platform_status: Set(o.platform_status.clone()),
+            buyer_name: Set(o.buyer_name.clone()),
+            buyer_email: Set(o.buyer_email.clone()),
+            recipient_name: Set(r.name.clone()),
+            recipient_phone: Set(r.phone.clone()),
+            recipient_email: Set(r.email.clone()),
+            recipient_company: Set(r.company.clone()),
+            address_line1: Set(r.line1.clone()),
+            address_line2: Set(r.line2.clone()),
+            city: Set(r.city.clone()),
+            state: Set(r.state.clone()),
+            postal_code: Set(r.postal_code.clone()),
+            country_code: Set(r.country_code.clone()),
+            currency: Set(o.currency.clone()),
+            total_minor: Set(o.total_minor),
+            shipping_minor: Set(o.shipping_minor),
+            fulfillment_status: Set(FulfillmentStatus::Unpushed),
+            write_back_status: Set(WriteBackStatus::NotRequested),
+            write_back_error: Set(None),
+            channel_id: Set(None),
+            tracking_number: Set(None),
+            last_operation_message: Set(None),
+            version: Set(0),
+            ordered_at: Set(o.ordered_at),
+            platform_updated_at: Set(Some(o.updated_at)),
+            pushed_at: Set(None),
+            shipped_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+    }
+    if !rows.is_empty() {
+        order::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([order::Column::AccountId, order::Column::PlatformOrderId])
+                    .update_columns([
+                        order::Column::PlatformStatus,
+                        order::Column::BuyerName,
+                        order::Column::BuyerEmail,
+                        order::Column::Currency,
+                        order::Column::TotalMinor,
+                        order::Column::ShippingMinor,
+                        order::Column::PlatformUpdatedAt,
+                        order::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    if !lines.is_empty() {
+        order_item::Entity::insert_many(lines).exec_without_returning(db).await?;
+    }
+    Ok(counts)
+}

@@ -1,0 +1,52 @@
+//! GraphQL mirrors of the stored enums (conversions generated with `remote`).
+
+use async_graphql::Enum;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::Platform", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum Platform {
+    Aliexpress,
+    Ebay,
+    Wish,
+    Amazon,
+    Orangeconnex,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::AccountStatus", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum AccountStatus {
+    PendingAuthorization,
+    Active,
+    NeedsReauthorization,
+    Disabled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::FulfillmentStatus", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum FulfillmentStatus {
+    Unpushed,
+    Pushing,
+    Pushed,
+    PushFailed,
+    Shipped,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::WriteBackStatus", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum WriteBackStatus {
+    NotRequested,
+    Pending,
+    Written,
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::JobStatus", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}

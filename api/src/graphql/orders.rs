@@ -1,0 +1,191 @@
+//! Orders in GraphQL: list with filters, detail with lines and account via DataLoaders.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{order, order_item};
+
+use super::{
+    accounts::Account,
+    connection::{Conn, connection, page_args},
+    context::{actor, loaders, services},
+    enums::{FulfillmentStatus, Platform, WriteBackStatus},
+    errors::ApiResult,
+    ids::{Kind, decode, encode},
+};
+use crate::{domain::orders::OrderFilter as DomainFilter, error::DomainError};
+
+#[derive(SimpleObject)]
+pub struct Money {
+    /// Minor units (cents).
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+#[derive(SimpleObject)]
+pub struct Address {
+    pub name: String,
+    pub company: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country_code: String,
+}
+
+pub struct Order(pub order::Model);
+
+#[Object]
+impl Order {
+    pub async fn id(&self) -> ID {
+        encode(Kind::Order, self.0.id)
+    }
+    async fn platform(&self) -> Platform {
+        self.0.platform.into()
+    }
+    async fn platform_order_id(&self) -> &str {
+        &self.0.platform_order_id
+    }
+    async fn platform_status(&self) -> Option<&str> {
+        self.0.platform_status.as_deref()
+    }
+    async fn fulfillment_status(&self) -> FulfillmentStatus {
+        self.0.fulfillment_status.into()
+    }
+    async fn write_back_status(&self) -> WriteBackStatus {
+        self.0.write_back_status.into()
+    }
+    async fn buyer_name(&self) -> Option<&str> {
+        self.0.buyer_name.as_deref()
+    }
+    async fn recipient(&self) -> Address {
+        let o = &self.0;
+        Address {
+            name: o.recipient_name.clone(),
+            company: o.recipient_company.clone(),
+            phone: o.recipient_phone.clone(),
+            email: o.recipient_email.clone(),
+            line1: o.address_line1.clone(),
+            line2: o.address_line2.clone(),
+            city: o.city.clone(),
+            state: o.state.clone(),
+            postal_code: o.postal_code.clone(),
+            country_code: o.country_code.clone(),
+        }
+    }
+    async fn total(&self) -> Money {
+        Money { amount_minor: self.0.total_minor, currency: self.0.currency.clone() }
+    }
+    async fn shipping(&self) -> Money {
+        Money { amount_minor: self.0.shipping_minor, currency: self.0.currency.clone() }
+    }
+    async fn tracking_number(&self) -> Option<&str> {
+        self.0.tracking_number.as_deref()
+    }
+    /// The last push/operation message shown next to the order (操作信息).
+    async fn last_operation_message(&self) -> Option<&str> {
+        self.0.last_operation_message.as_deref()
+    }
+    async fn ordered_at(&self) -> Option<DateTime<Utc>> {
+        self.0.ordered_at
+    }
+    async fn platform_updated_at(&self) -> Option<DateTime<Utc>> {
+        self.0.platform_updated_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn account(&self, ctx: &Context<'_>) -> ApiResult<Account> {
+        let acc = loaders(ctx)?.accounts.load_one(self.0.account_id).await?;
+        acc.map(Account).ok_or_else(|| DomainError::NotFound.into())
+    }
+    async fn items(&self, ctx: &Context<'_>) -> ApiResult<Vec<OrderItem>> {
+        Ok(loaders(ctx)?
+            .order_items
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(OrderItem)
+            .collect())
+    }
+}
+
+pub struct OrderItem(pub order_item::Model);
+
+#[Object]
+impl OrderItem {
+    async fn id(&self) -> ID {
+        encode(Kind::OrderItem, self.0.id)
+    }
+    async fn platform_item_id(&self) -> Option<&str> {
+        self.0.platform_item_id.as_deref()
+    }
+    /// The seller SKU as the platform sent it.
+    async fn platform_sku(&self) -> Option<&str> {
+        self.0.platform_sku.as_deref()
+    }
+    async fn title(&self) -> Option<&str> {
+        self.0.title.as_deref()
+    }
+    async fn quantity(&self) -> i32 {
+        self.0.quantity
+    }
+    async fn unit_price_minor(&self) -> i64 {
+        self.0.unit_price_minor
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct OrderFilter {
+    pub fulfillment_status: Option<Vec<FulfillmentStatus>>,
+    pub platform: Option<Platform>,
+    pub account_id: Option<ID>,
+    pub destination_country: Option<String>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    /// Platform order id, tracking number (exact) or recipient name (contains).
+    pub search: Option<String>,
+}
+
+#[derive(Default)]
+pub struct OrderQuery;
+
+#[Object]
+impl OrderQuery {
+    /// Orders, newest first.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<OrderFilter>,
+    ) -> ApiResult<Conn<Order>> {
+        let s = services(ctx)?;
+        let a = actor(ctx)?;
+        let f = filter.unwrap_or_default();
+        let domain = DomainFilter {
+            fulfillment_status: f.fulfillment_status.map(|v| v.into_iter().map(Into::into).collect()),
+            platform: f.platform.map(Into::into),
+            account_id: f.account_id.as_ref().map(|id| decode(Kind::Account, id)).transpose()?,
+            channel_id: None,
+            destination_country: f.destination_country,
+            created_from: f.created_from,
+            created_to: f.created_to,
+            search: f.search,
+        };
+        let page =
+            s.orders.list(a.tenant(), &domain, page_args(ctx, first, after, s.settings.limits.page_size)?).await?;
+        Ok(connection(page, |o| o.id, Order))
+    }
+
+    async fn order(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Order> {
+        let s = services(ctx)?;
+        let a = actor(ctx)?;
+        Ok(Order(s.orders.get(a.tenant(), decode(Kind::Order, &id)?).await?))
+    }
+}

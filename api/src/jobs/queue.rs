@@ -1,0 +1,211 @@
+//! The job table's primitives: enqueue (inside the caller's transaction), claim, renew,
+//! complete, fail. Claiming is one `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)
+//! RETURNING *` on PostgreSQL; on SQLite the same single statement runs under SQLite's
+//! single-writer lock (the lock clause is not emitted there), which is equally exclusive.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{enums::JobStatus, job};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Set,
+    sea_query::{Expr, ExprTrait, LockBehavior, LockType},
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::error::DomainResult;
+
+pub type JobRecord = job::Model;
+
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub organization_id: Option<Uuid>,
+    pub kind: &'static str,
+    /// De-duplication key: while a job with this key is queued or running, enqueueing
+    /// again returns the existing job instead of adding one.
+    pub job_key: Option<String>,
+    pub payload: Value,
+    pub run_at: Option<DateTime<Utc>>,
+    pub max_attempts: i32,
+    pub priority: i32,
+}
+
+impl NewJob {
+    pub fn new(kind: &'static str, organization_id: Option<Uuid>, payload: Value) -> Self {
+        Self { organization_id, kind, job_key: None, payload, run_at: None, max_attempts: 10, priority: 0 }
+    }
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.job_key = Some(key.into());
+        self
+    }
+}
+
+/// Enqueues a job on `db` (pass the business transaction). Returns the job and whether
+/// it is new (false: an active job with the same key already existed).
+pub async fn enqueue(db: &impl ConnectionTrait, new: NewJob) -> DomainResult<(JobRecord, bool)> {
+    if let Some(key) = &new.job_key
+        && let Some(existing) = job::Entity::find().filter(job::Column::JobKey.eq(key.as_str())).one(db).await?
+    {
+        return Ok((existing, false));
+    }
+    let now = Utc::now();
+    let model = job::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(new.organization_id),
+        kind: Set(new.kind.to_owned()),
+        job_key: Set(new.job_key),
+        payload: Set(new.payload),
+        status: Set(JobStatus::Queued),
+        priority: Set(new.priority),
+        run_at: Set(new.run_at.unwrap_or(now)),
+        attempts: Set(0),
+        max_attempts: Set(new.max_attempts),
+        locked_by: Set(None),
+        locked_until: Set(None),
+        last_error: Set(None),
+        progress: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        finished_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok((model, true))
+}
+
+/// Claims up to `limit` due jobs of the given kinds for `worker`, leasing them until
+/// `now + lease`. Jobs whose lease expired (a crashed worker) are due again.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    worker: &str,
+    kinds: &[&str],
+    limit: u64,
+    lease: Duration,
+) -> DomainResult<Vec<JobRecord>> {
+    let now = Utc::now();
+    let due = job::Entity::find()
+        .select_only()
+        .column(job::Column::Id)
+        .filter(job::Column::Kind.is_in(kinds.iter().copied()))
+        .filter(job::Column::RunAt.lte(now))
+        .filter(Condition::any().add(job::Column::Status.eq(JobStatus::Queued)).add(
+            Condition::all().add(job::Column::Status.eq(JobStatus::Running)).add(job::Column::LockedUntil.lt(now)),
+        ))
+        .order_by_desc(job::Column::Priority)
+        .order_by_asc(job::Column::RunAt)
+        .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .into_query();
+    let claimed = job::Entity::update_many()
+        .col_expr(job::Column::Status, Expr::value(JobStatus::Running))
+        .col_expr(job::Column::LockedBy, Expr::value(worker))
+        .col_expr(job::Column::LockedUntil, Expr::value(now + lease))
+        .col_expr(job::Column::Attempts, Expr::col(job::Column::Attempts).add(1))
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .filter(job::Column::Id.in_subquery(due))
+        .exec_with_returning(db)
+        .await?;
+    Ok(claimed)
+}
+
+/// Extends the lease of a job this worker holds. False when the lease was lost.
+pub async fn renew(db: &impl ConnectionTrait, id: Uuid, worker: &str, lease: Duration) -> DomainResult<bool> {
+    let now = Utc::now();
+    let res = job::Entity::update_many()
+        .col_expr(job::Column::LockedUntil, Expr::value(now + lease))
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::LockedBy.eq(worker))
+        .filter(job::Column::Status.eq(JobStatus::Running))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Records progress (a small JSON document) on a running job.
+pub async fn set_progress(db: &impl ConnectionTrait, id: Uuid, progress: Value) -> DomainResult<()> {
+    job::Entity::update_many()
+        .col_expr(job::Column::Progress, Expr::value(progress))
+        .col_expr(job::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(job::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Terminal success. The key is released so the same work can be enqueued again later.
+pub async fn complete(db: &impl ConnectionTrait, id: Uuid, worker: &str) -> DomainResult<bool> {
+    finish(db, id, worker, JobStatus::Succeeded, None).await
+}
+
+/// Terminal failure (permanent error, or attempts exhausted).
+pub async fn fail(db: &impl ConnectionTrait, id: Uuid, worker: &str, error: &str) -> DomainResult<bool> {
+    finish(db, id, worker, JobStatus::Failed, Some(error)).await
+}
+
+async fn finish(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    worker: &str,
+    status: JobStatus,
+    error: Option<&str>,
+) -> DomainResult<bool> {
+    let now = Utc::now();
+    let res = job::Entity::update_many()
+        .col_expr(job::Column::Status, Expr::value(status))
+        .col_expr(job::Column::JobKey, Expr::value(Option::<String>::None))
+        .col_expr(job::Column::LockedBy, Expr::value(Option::<String>::None))
+        .col_expr(job::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(job::Column::LastError, Expr::value(error.map(str::to_owned)))
+        .col_expr(job::Column::FinishedAt, Expr::value(now))
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::LockedBy.eq(worker))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Transient failure: back to the queue at `run_at`, keeping the error for display.
+pub async fn retry_at(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    worker: &str,
+    run_at: DateTime<Utc>,
+    error: &str,
+) -> DomainResult<bool> {
+    let now = Utc::now();
+    let res = job::Entity::update_many()
+        .col_expr(job::Column::Status, Expr::value(JobStatus::Queued))
+        .col_expr(job::Column::RunAt, Expr::value(run_at))
+        .col_expr(job::Column::LockedBy, Expr::value(Option::<String>::None))
+        .col_expr(job::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(job::Column::LastError, Expr::value(error.to_owned()))
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::LockedBy.eq(worker))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Full-jitter exponential backoff: uniform in [0, min(cap, base·2^attempt)], at least 1 s.
+pub fn backoff(attempt: i32) -> Duration {
+    let base_ms: i64 = 1_000;
+    let cap_ms: i64 = 15 * 60 * 1_000;
+    let exp = std::cmp::min(base_ms.saturating_mul(1i64 << attempt.clamp(0, 20)), cap_ms);
+    let jitter = rand::random_range(0..=exp);
+    Duration::milliseconds(std::cmp::max(jitter, 1_000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn backoff_is_bounded_and_jittered() {
+        let samples: Vec<_> = (0..50).map(|_| backoff(6).num_milliseconds()).collect();
+        assert!(samples.iter().all(|&ms| (1_000..=64_000).contains(&ms)));
+        assert!(samples.iter().any(|&ms| ms != samples[0]), "jitter");
+        assert!(backoff(40).num_milliseconds() <= 15 * 60 * 1_000);
+    }
+}
