@@ -76,6 +76,8 @@ pub fn postgres_enabled() -> bool {
 
 pub struct TestApp {
     pub addr: std::net::SocketAddr,
+    /// The running app's state: services, the sandbox fakes' handles.
+    pub state: api::app::AppState,
     pub base: String,
     pub client: reqwest::Client,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -128,17 +130,20 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    capture_logs();
     let database_url = fresh_database(backend).await;
     let mut settings = Settings::for_tests(&database_url, SECRET);
     tweak(&mut settings);
     let app = Application::build(settings).await.expect("build app");
     let addr = app.local_addr().unwrap();
+    let state = app.state().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
         let _ = rx.await;
     }));
     TestApp {
         addr,
+        state,
         base: format!("http://{addr}"),
         client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
 
@@ -229,4 +234,41 @@ pub fn session_from(payload: &Value) -> Session {
 /// The `extensions.code` of the first error.
 pub fn code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
+}
+
+/// Everything the server logged in this test process (a global subscriber installed on
+/// first use), for checking that secrets never reach the logs.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
+}
+
+fn log_buffer() -> &'static std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    static BUF: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    BUF.get_or_init(|| std::sync::Arc::new(std::sync::Mutex::new(Vec::new())))
+}
+
+#[derive(Clone)]
+struct BufWriter;
+
+impl std::io::Write for BufWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        log_buffer().lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub fn capture_logs() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "debug,sqlx=warn,sea_orm=warn,hyper=warn,h2=warn,reqwest=debug",
+            ))
+            .with_writer(|| BufWriter)
+            .with_ansi(false)
+            .try_init();
+    });
 }

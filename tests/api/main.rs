@@ -6,6 +6,7 @@
 mod helpers;
 
 mod auth;
+mod ebay;
 mod http_shape;
 mod jobs;
 mod ops;

@@ -68,7 +68,10 @@ impl EbayFake {
         Arc::new(Self {
             apps: Mutex::new(HashMap::new()),
             tokens: Mutex::new(Tokens::default()),
-            orders: Mutex::new((0..order_count).map(order_json).collect()),
+            orders: Mutex::new({
+                let base = seed::base_time();
+                (0..order_count).map(|i| order_json(i, base)).collect()
+            }),
             access_ttl: Mutex::new(Duration::seconds(7200)),
             token_calls: Mutex::new(0),
             order_calls: Mutex::new(0),
@@ -93,6 +96,12 @@ impl EbayFake {
                 v.0 = past;
             }
         }
+    }
+
+    /// Every token the fake has issued (tests grep logs for them).
+    pub fn issued_secrets(&self) -> Vec<String> {
+        let t = lock(&self.tokens);
+        t.access.keys().chain(t.refresh.keys()).cloned().collect()
     }
 
     /// Revokes every refresh token (the seller withdrew consent).
@@ -429,9 +438,9 @@ async fn create_fulfillment(
 
 /// One realistic order, deterministic in `i`: 1-3 lines, several countries, names and
 /// addresses with `'`, `&`, accents and CJK.
-fn order_json(i: usize) -> Value {
+fn order_json(i: usize, base: DateTime<Utc>) -> Value {
     let r = seed::recipient(i);
-    let modified = seed::base_time() + Duration::minutes(i64::try_from(i).unwrap_or(0));
+    let modified = base + Duration::seconds(i64::try_from(i).unwrap_or(0) * 7);
     let lines = 1 + i % 3;
     let mut total_cents = 0i64;
     let items: Vec<Value> = (0..lines)

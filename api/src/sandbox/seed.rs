@@ -3,7 +3,7 @@
 //! emoji (the characters seed 000's FAQ says broke the old upstream calls), SKUs and
 //! titles. Fakes use it to build their own wire payloads.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
 
 pub struct Recipient {
     pub buyer: String,
@@ -56,8 +56,11 @@ const PRODUCTS: &[(&str, &str)] = &[
     ("TEA-SET-CN", "Porcelain tea set 茶具 (6 pcs)"),
 ];
 
+/// Sample orders are spread over the days before the fake started (within every
+/// platform's download window), at whole hours so runs are easy to compare.
 pub fn base_time() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).single().unwrap_or_default()
+    let start = Utc::now() - Duration::days(7);
+    Utc.with_ymd_and_hms(start.year(), start.month(), start.day(), start.hour(), 0, 0).single().unwrap_or(start)
 }
 
 pub fn recipient(i: usize) -> Recipient {
