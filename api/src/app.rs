@@ -15,7 +15,7 @@ use crate::{
     config::Settings,
     connectors::{
         http::HttpClient,
-        marketplace::{AppCredentials, ebay::Ebay},
+        marketplace::{AppCredentials, aliexpress::AliExpress, amazon::Amazon, ebay::Ebay, wish::Wish},
     },
     db,
     domain::identity::Identity,
@@ -63,7 +63,13 @@ pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Res
     let identity = Identity::new(db.clone(), jwt, hasher, bus.clone(), settings.refresh_token_ttl_secs);
     let sandbox = settings.sandbox.then(|| Sandbox::new(&settings.public_url));
     let platforms = marketplace_connectors(&settings)?;
-    let accounts = Accounts::new(db.clone(), Arc::new(Vault::new(keys.credentials())), bus.clone(), platforms);
+    let accounts = Accounts::new(
+        db.clone(),
+        Arc::new(Vault::new(keys.credentials())),
+        bus.clone(),
+        platforms,
+        settings.public_url.clone(),
+    );
     let orders = Orders::new(db.clone(), bus.clone());
     Ok(Services { settings, db, identity, accounts, orders, bus, sandbox, shutdown: CancellationToken::new() })
 }
@@ -98,6 +104,43 @@ fn marketplace_connectors(settings: &Settings) -> Result<HashMap<Platform, Platf
             PlatformConnector { connector: Arc::new(Ebay::new(http.clone(), auth_base, api_base)), app: Some(app) },
         );
     }
+    // Sandbox fakes for these three platforms are not mounted yet: only real configuration.
+    let sandbox_url = |_name: &str| -> Option<String> { None };
+    // Sellers bring their own AliExpress and Wish apps: no deployment app.
+    if let Some(base) = settings.aliexpress_url.clone().or_else(|| sandbox_url("aliexpress")) {
+        map.insert(
+            Platform::Aliexpress,
+            PlatformConnector { connector: Arc::new(AliExpress::new(http.clone(), base)), app: None },
+        );
+    }
+    if let Some(base) = settings.wish_url.clone().or_else(|| sandbox_url("wish")) {
+        map.insert(Platform::Wish, PlatformConnector { connector: Arc::new(Wish::new(http.clone(), base)), app: None });
+    }
+    let a = &settings.amazon;
+    let amazon_configured = a.client_id.is_some() && a.client_secret.is_some() && a.application_id.is_some();
+    if amazon_configured {
+        let fake = sandbox_url("amazon").unwrap_or_default();
+        let pick = |configured: &Option<String>, real: &str, fake_path: &str| {
+            if amazon_configured {
+                configured.clone().unwrap_or_else(|| real.to_owned())
+            } else {
+                format!("{fake}/{fake_path}")
+            }
+        };
+        let connector = Amazon::new(
+            http.clone(),
+            a.application_id.clone().unwrap_or_else(|| "".into()),
+            pick(&a.consent_url, "https://sellercentral.amazon.com", "sellercentral"),
+            pick(&a.lwa_url, "https://api.amazon.com", "lwa"),
+            pick(&a.api_url, "https://sellingpartnerapi-na.amazon.com", "sp"),
+        );
+        let app = AppCredentials {
+            client_id: a.client_id.clone().unwrap_or_else(|| "".into()),
+            client_secret: a.client_secret.clone().unwrap_or_else(|| SecretString::from("")),
+            redirect: format!("{}/oauth/callback/amazon", settings.public_url),
+        };
+        map.insert(Platform::Amazon, PlatformConnector { connector: Arc::new(connector), app: Some(app) });
+    }
     Ok(map)
 }
 
@@ -112,8 +155,14 @@ impl Application {
     /// Connects to the database, applies pending migrations, seeds the sandbox demo on an
     /// empty database and binds the listener.
     pub async fn build(mut settings: Settings) -> Result<Self, StartupError> {
-        let db = db::connect(settings.database_url()).await?;
+        let mut db = db::connect(settings.database_url()).await?;
         db::migrate(&db).await?;
+        let metrics = Arc::new(Metrics::default());
+        let statements = metrics.db_statements.clone();
+        db.set_metric_callback(move |info| {
+            statements.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::trace!(target: "shipgate::sql", elapsed_us = info.elapsed.as_micros() as u64, sql = %info.statement.sql, "statement");
+        });
         let listener = TcpListener::bind(settings.bind)
             .await
             .map_err(|source| StartupError::Bind { addr: settings.bind, source })?;
@@ -124,7 +173,7 @@ impl Application {
         let services = services(Arc::new(settings), db)?;
         let demo_login = sandbox::demo::seed(&services).await?;
         let schema = build_schema(services.clone());
-        let state = AppState { services, schema, metrics: Arc::new(Metrics::default()), ws_tasks: TaskTracker::new() };
+        let state = AppState { services, schema, metrics, ws_tasks: TaskTracker::new() };
         Ok(Self { listener, state, demo_login })
     }
 
@@ -161,8 +210,10 @@ impl Application {
             });
         let runner = jobs::handlers::register(Runner::new(self.state.services.db.clone()), &self.state.services);
         let worker = tokio::spawn(runner.run(shutdown.clone()));
+        let scheduler = tokio::spawn(schedule_downloads(self.state.services.clone()));
         let result = serve.await;
         shutdown.cancel();
+        scheduler.abort();
         if tokio::time::timeout(Duration::from_secs(25), worker).await.is_err() {
             tracing::warn!("jobs still running after 25 s; their leases will expire and they will resume elsewhere");
         }
@@ -172,6 +223,22 @@ impl Application {
             tracing::warn!("some WebSocket connections did not close within 10 s");
         }
         result
+    }
+}
+
+/// Every minute, enqueue downloads for accounts not synced within the interval.
+async fn schedule_downloads(services: Services) {
+    let interval = chrono::Duration::minutes(crate::domain::orders::schedule::DEFAULT_INTERVAL_MINUTES);
+    loop {
+        tokio::select! {
+            () = services.shutdown.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(60)) => {}
+        }
+        match crate::domain::orders::schedule::enqueue_due(&services.db, interval).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "scheduled order downloads"),
+            Err(e) => tracing::warn!(error = %e, "scheduling downloads failed"),
+        }
     }
 }
 

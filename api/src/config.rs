@@ -71,6 +71,27 @@ pub struct Settings {
     /// (`?account=<id>&status=connected|error&message=…` is appended).
     pub spa_url: Option<String>,
     pub ebay: EbaySettings,
+    /// AliExpress IOP gateway, e.g. `https://api-sg.aliexpress.com` (sellers bring their own app).
+    pub aliexpress_url: Option<String>,
+    /// Wish merchant host, e.g. `https://merchant.wish.com` (sellers bring their own app).
+    pub wish_url: Option<String>,
+    pub amazon: AmazonSettings,
+}
+
+/// The deployment's SP-API app. Empty with sandbox on means the built-in fake Amazon.
+#[derive(Debug, Clone, Default)]
+pub struct AmazonSettings {
+    /// LWA client id and secret of the app.
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    /// The SP-API application id (amzn1.sp.solution.…), used on the consent page.
+    pub application_id: Option<String>,
+    /// Seller Central host for consent, e.g. `https://sellercentral.amazon.com`.
+    pub consent_url: Option<String>,
+    /// Login with Amazon host, e.g. `https://api.amazon.com`.
+    pub lwa_url: Option<String>,
+    /// SP-API regional host, e.g. `https://sellingpartnerapi-na.amazon.com`.
+    pub api_url: Option<String>,
 }
 
 /// The ERP's eBay app (one per deployment; sellers consent to it). Empty values with
@@ -227,6 +248,16 @@ impl Settings {
                 auth_base: lookup("SHIPGATE_EBAY_AUTH_URL"),
                 api_base: lookup("SHIPGATE_EBAY_API_URL"),
             },
+            aliexpress_url: lookup("SHIPGATE_ALIEXPRESS_URL"),
+            wish_url: lookup("SHIPGATE_WISH_URL"),
+            amazon: AmazonSettings {
+                client_id: lookup("SHIPGATE_AMAZON_CLIENT_ID"),
+                client_secret: lookup("SHIPGATE_AMAZON_CLIENT_SECRET").map(SecretString::from),
+                application_id: lookup("SHIPGATE_AMAZON_APPLICATION_ID"),
+                consent_url: lookup("SHIPGATE_AMAZON_CONSENT_URL"),
+                lwa_url: lookup("SHIPGATE_AMAZON_LWA_URL"),
+                api_url: lookup("SHIPGATE_AMAZON_API_URL"),
+            },
         })
     }
 
@@ -250,6 +281,9 @@ impl Settings {
             seed_demo: false,
             spa_url: None,
             ebay: EbaySettings::default(),
+            aliexpress_url: None,
+            wish_url: None,
+            amazon: AmazonSettings::default(),
         }
     }
 

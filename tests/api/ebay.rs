@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use entity::{account, order};
-use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 
 use crate::{
@@ -248,4 +248,164 @@ fn decode(global: &str) -> uuid::Uuid {
     use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
     let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(global).unwrap()).unwrap();
     uuid::Uuid::parse_str(raw.split_once(':').unwrap().1).unwrap()
+}
+
+db_tests!(order_page_costs_constant_statements, job_progress_subscription);
+
+/// A page of orders with lines and accounts costs the same number of SQL statements
+/// whatever its size (DataLoaders batch the relations).
+async fn order_page_costs_constant_statements(app: TestApp) {
+    let s = app.sign_up("Seller", "seller@example.com").await;
+    let account_id = connect(&app, &s, "Store").await;
+    assert_eq!(download(&app, &s, &account_id).await["status"], "SUCCEEDED");
+    let counter = app.state.metrics.db_statements.clone();
+    let mut costs = Vec::new();
+    for first in [5, 25, 50] {
+        let q = format!(
+            "{{ orders(first: {first}) {{ totalCount edges {{ node {{ platformOrderId items {{ platformSku quantity }} account {{ name status }} }} }} }} }}"
+        );
+        // The job runner polls on the same pool: take the quietest of a few runs.
+        let mut best = u64::MAX;
+        for _ in 0..4 {
+            let before = counter.load(std::sync::atomic::Ordering::SeqCst);
+            let body = app.gql(&q, json!({}), Some(&s.access)).await;
+            let after = counter.load(std::sync::atomic::Ordering::SeqCst);
+            assert_eq!(body["data"]["orders"]["edges"].as_array().map(Vec::len), Some(first), "{body}");
+            best = best.min(after - before);
+        }
+        costs.push(best);
+    }
+    if !costs.iter().all(|c| *c == costs[0]) {
+        let logs = captured_logs();
+        let tail: Vec<&str> =
+            logs.lines().filter(|l| l.contains("shipgate::sql") || l.contains("statement")).rev().take(40).collect();
+        panic!("statements per page must not grow with the page: {costs:?}\n{}", tail.join("\n"));
+    }
+    assert!(costs[0] <= 8, "{costs:?}");
+}
+
+/// `jobProgress` streams a download's progress over graphql-ws until it finishes.
+async fn job_progress_subscription(app: TestApp) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+    let s = app.sign_up("Seller", "seller@example.com").await;
+    let account_id = connect(&app, &s, "Store").await;
+    let body = app.gql(DOWNLOAD, json!({ "ids": [account_id] }), Some(&s.access)).await;
+    let job_id = body["data"]["downloadOrders"]["jobs"][0]["id"].as_str().unwrap().to_owned();
+
+    let mut req = format!("ws://{}/graphql/ws", app.addr).into_client_request().unwrap();
+    req.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static("graphql-transport-ws"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    ws.send(Message::Text(
+        json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", s.access) } })
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    let q = "subscription($id: ID!) { jobProgress(jobId: $id) { status progress } }";
+    ws.send(Message::Text(
+        json!({ "type": "subscribe", "id": "p", "payload": { "query": q, "variables": { "id": job_id } } })
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    let mut statuses = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let msg =
+            tokio::time::timeout_at(deadline.into(), ws.next()).await.expect("progress within 30 s").unwrap().unwrap();
+        let Message::Text(t) = msg else { continue };
+        let v: Value = serde_json::from_str(t.as_str()).unwrap();
+        match v["type"].as_str() {
+            Some("next") => statuses.push(v["payload"]["data"]["jobProgress"].clone()),
+            Some("complete") => break,
+            _ => {}
+        }
+    }
+    let last = statuses.last().unwrap();
+    assert_eq!(last["status"], "SUCCEEDED", "{statuses:?}");
+    assert_eq!(last["progress"]["new"], 250);
+    assert!(statuses.len() >= 2, "saw the job move: {statuses:?}");
+}
+
+db_tests!(fix_orders_before_push);
+
+/// Seed 000 §5: sync SKUs from orders, change a line's SKU, correct the recipient; edits
+/// are refused once an order has left UNPUSHED/PUSH_FAILED.
+async fn fix_orders_before_push(app: TestApp) {
+    let s = app.sign_up("Seller", "seller@example.com").await;
+    let account_id = connect(&app, &s, "Store").await;
+    assert_eq!(download(&app, &s, &account_id).await["status"], "SUCCEEDED");
+
+    let sync = app
+        .gql("mutation { syncSkusFromOrders { created linked userErrors { code } } }", json!({}), Some(&s.access))
+        .await;
+    let p = &sync["data"]["syncSkusFromOrders"];
+    assert_eq!(p["created"], 8, "{sync}");
+    assert!(p["linked"].as_u64().unwrap() > 250, "{sync}");
+    let again = app.gql("mutation { syncSkusFromOrders { created linked } }", json!({}), Some(&s.access)).await;
+    assert_eq!(again["data"]["syncSkusFromOrders"], json!({ "created": 0, "linked": 0 }), "idempotent: {again}");
+
+    let list = app
+        .gql(
+            "{ orders(first: 1) { edges { node { id items { id platformSku sku { code } } } } } }",
+            json!({}),
+            Some(&s.access),
+        )
+        .await;
+    let order = list["data"]["orders"]["edges"][0]["node"].clone();
+    let item = order["items"][0].clone();
+    assert_eq!(item["sku"]["code"], item["platformSku"], "{list}");
+
+    let fix = app
+        .gql(
+            "mutation($i: ID!) { updateOrderItemSku(input: { orderItemId: $i, skuCode: \"BUNDLE-42\" }) { order { items { id sku { code } } } userErrors { code } } }",
+            json!({ "i": item["id"] }),
+            Some(&s.access),
+        )
+        .await;
+    let items = fix["data"]["updateOrderItemSku"]["order"]["items"].as_array().unwrap().clone();
+    assert!(items.iter().any(|i| i["id"] == item["id"] && i["sku"]["code"] == "BUNDLE-42"), "{fix}");
+
+    const RECIPIENT: &str = "mutation($o: ID!, $c: String!) { updateOrderRecipient(input: { orderId: $o, recipient: { name: \"Zoë O'Brien & Co\", line1: \"1 Rue de l'Église <b>\", countryCode: $c } }) { order { recipient { name line1 countryCode } } userErrors { code field } } }";
+    let bad = app.gql(RECIPIENT, json!({ "o": order["id"], "c": "France" }), Some(&s.access)).await;
+    assert_eq!(
+        bad["data"]["updateOrderRecipient"]["userErrors"][0]["field"],
+        json!(["input", "recipient", "countryCode"]),
+        "{bad}"
+    );
+    let ok = app.gql(RECIPIENT, json!({ "o": order["id"], "c": "fr" }), Some(&s.access)).await;
+    assert_eq!(
+        ok["data"]["updateOrderRecipient"]["order"]["recipient"],
+        json!({ "name": "Zoë O'Brien & Co", "line1": "1 Rue de l'Église <b>", "countryCode": "FR" }),
+        "{ok}"
+    );
+
+    // Once pushed, the order is frozen.
+    let uuid = decode(order["id"].as_str().unwrap());
+    order::Entity::update_many()
+        .col_expr(
+            order::Column::FulfillmentStatus,
+            sea_orm::sea_query::Expr::value(entity::enums::FulfillmentStatus::Pushed),
+        )
+        .filter(sea_orm::ColumnTrait::eq(&order::Column::Id, uuid))
+        .exec(&app.state.services.db)
+        .await
+        .unwrap();
+    let frozen = app.gql(RECIPIENT, json!({ "o": order["id"], "c": "DE" }), Some(&s.access)).await;
+    assert_eq!(frozen["data"]["updateOrderRecipient"]["userErrors"][0]["code"], "INVALID_STATE", "{frozen}");
+    // A viewer cannot edit; another tenant cannot see the order.
+    let viewer = app.add_user(&s, "viewer@example.com", "VIEWER").await;
+    assert_eq!(
+        crate::helpers::code(&app.gql(RECIPIENT, json!({ "o": order["id"], "c": "DE" }), Some(&viewer.access)).await),
+        "FORBIDDEN"
+    );
+    let other = app.sign_up("Other", "other@example.com").await;
+    assert_eq!(
+        crate::helpers::code(&app.gql(RECIPIENT, json!({ "o": order["id"], "c": "DE" }), Some(&other.access)).await),
+        "NOT_FOUND"
+    );
 }

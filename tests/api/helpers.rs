@@ -265,7 +265,7 @@ pub fn capture_logs() {
     INIT.call_once(|| {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(
-                "debug,sqlx=warn,sea_orm=warn,hyper=warn,h2=warn,reqwest=debug",
+                "debug,shipgate::sql=trace,sqlx=warn,sea_orm=warn,hyper=warn,h2=warn,reqwest=debug",
             ))
             .with_writer(|| BufWriter)
             .with_ansi(false)

@@ -11,7 +11,9 @@ use super::{
     errors::{ApiResult, UserErrorObject, payload},
     ids::{Kind, decode, encode},
 };
-use crate::domain::accounts::needs_reauthorization_soon;
+use secrecy::SecretString;
+
+use crate::domain::accounts::{AmazonSelfAuthorization, AuthorizationStart, SellerApp, needs_reauthorization_soon};
 
 pub struct Account(pub account::Model);
 
@@ -102,6 +104,28 @@ pub struct StartAccountAuthorizationInput {
     pub platform: Platform,
     /// A name to tell accounts apart, e.g. the store name.
     pub name: String,
+    /// AliExpress and Wish: the app key (client id) of the seller's own app.
+    pub app_key: Option<String>,
+    /// AliExpress and Wish: the app secret (签名串 / client secret). Stored encrypted, never returned.
+    #[graphql(secret)]
+    pub app_secret: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ConnectAmazonAccountInput {
+    pub name: String,
+    /// Seller Central "Merchant Token" / selling partner id (seed: SellId).
+    pub seller_id: String,
+    /// e.g. ATVPDKIKX0DER (US), A1PA6795UKMFR9 (DE).
+    pub marketplace_id: String,
+    /// The SP-API refresh token from self-authorization (Atzr|…). Stored encrypted.
+    #[graphql(secret)]
+    pub refresh_token: String,
+    /// Legacy: no longer used by SP-API (no AWS signing since October 2023); accepted and ignored.
+    pub aws_access_key: Option<String>,
+    /// Legacy, accepted and ignored.
+    #[graphql(secret)]
+    pub aws_secret_key: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -109,12 +133,23 @@ pub struct StartAccountAuthorizationPayload {
     pub account: Option<Account>,
     /// Open this in a browser; the platform sends the seller back to `/oauth/callback/{platform}`.
     pub authorization_url: Option<String>,
+    /// AliExpress and Wish: register this redirect URL with your app before opening the page.
+    pub redirect_url: Option<String>,
     pub user_errors: Vec<UserErrorObject>,
 }
 
 #[derive(InputObject)]
 pub struct AccountIdInput {
     pub id: ID,
+}
+
+#[derive(InputObject)]
+pub struct ReauthorizeAccountInput {
+    pub id: ID,
+    /// AliExpress and Wish: (new) app key of the seller's app.
+    pub app_key: Option<String>,
+    #[graphql(secret)]
+    pub app_secret: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -141,6 +176,22 @@ pub struct DownloadOrdersPayload {
     /// One job per account; follow them with `jobProgress`.
     pub jobs: Vec<Job>,
     pub user_errors: Vec<UserErrorObject>,
+}
+
+fn start_payload(
+    (start, user_errors): (Option<AuthorizationStart>, Vec<UserErrorObject>),
+) -> StartAccountAuthorizationPayload {
+    match start {
+        Some(st) => StartAccountAuthorizationPayload {
+            account: Some(Account(st.account)),
+            authorization_url: st.authorization_url,
+            redirect_url: st.redirect_url,
+            user_errors,
+        },
+        None => {
+            StartAccountAuthorizationPayload { account: None, authorization_url: None, redirect_url: None, user_errors }
+        }
+    }
 }
 
 #[derive(Default)]
@@ -180,33 +231,46 @@ impl AccountMutation {
     ) -> ApiResult<StartAccountAuthorizationPayload> {
         let s = services(ctx)?;
         let a = actor(ctx)?;
-        let (start, user_errors) =
-            payload(s.accounts.start_authorization(a, input.platform.into(), &input.name).await)?;
-        Ok(match start {
-            Some(st) => StartAccountAuthorizationPayload {
-                account: Some(Account(st.account)),
-                authorization_url: Some(st.authorization_url),
-                user_errors,
-            },
-            None => StartAccountAuthorizationPayload { account: None, authorization_url: None, user_errors },
-        })
+        let seller_app = match (input.app_key, input.app_secret) {
+            (Some(app_key), Some(secret)) => Some(SellerApp { app_key, app_secret: SecretString::from(secret) }),
+            _ => None,
+        };
+        let result = s.accounts.start_authorization(a, input.platform.into(), &input.name, seller_app).await;
+        Ok(start_payload(payload(result)?))
     }
 
     /// A new consent round for an account whose authorization expired or was revoked.
     async fn reauthorize_account(
         &self,
         ctx: &Context<'_>,
-        input: AccountIdInput,
+        input: ReauthorizeAccountInput,
     ) -> ApiResult<StartAccountAuthorizationPayload> {
         let s = services(ctx)?;
         let a = actor(ctx)?;
         let id = decode(Kind::Account, &input.id)?;
-        let (start, user_errors) = payload(s.accounts.reauthorize(a, id).await)?;
-        Ok(StartAccountAuthorizationPayload {
-            authorization_url: start.as_ref().map(|st| st.authorization_url.clone()),
-            account: start.map(|st| Account(st.account)),
-            user_errors,
-        })
+        let seller_app = match (input.app_key, input.app_secret) {
+            (Some(app_key), Some(secret)) => Some(SellerApp { app_key, app_secret: SecretString::from(secret) }),
+            _ => None,
+        };
+        Ok(start_payload(payload(s.accounts.reauthorize(a, id, seller_app).await)?))
+    }
+
+    /// Connects a self-authorized Amazon seller (seller id, marketplace id, refresh token).
+    async fn connect_amazon_account(
+        &self,
+        ctx: &Context<'_>,
+        input: ConnectAmazonAccountInput,
+    ) -> ApiResult<AccountPayload> {
+        let s = services(ctx)?;
+        let a = actor(ctx)?;
+        let self_auth = AmazonSelfAuthorization {
+            name: input.name,
+            seller_id: input.seller_id,
+            marketplace_id: input.marketplace_id,
+            refresh_token: SecretString::from(input.refresh_token),
+        };
+        let (acc, user_errors) = payload(s.accounts.connect_amazon(a, self_auth).await)?;
+        Ok(AccountPayload { account: acc.map(Account), user_errors })
     }
 
     /// Stops downloads and write-backs for the account (credentials are kept).

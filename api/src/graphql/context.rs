@@ -1,11 +1,14 @@
 //! Per-request data: the verified actor (if any), the request id and the request's
 //! DataLoaders. Built by the HTTP and WebSocket handlers, read by resolvers.
 
-use async_graphql::{Context, dataloader::DataLoader};
+use async_graphql::{
+    Context,
+    dataloader::{DataLoader, HashMapCache},
+};
 
 use super::{
     errors::ApiResult,
-    loaders::{AccountLoader, OrderItemsLoader, OrganizationLoader, UserLoader},
+    loaders::{AccountLoader, OrderItemsLoader, OrganizationLoader, SkuLoader, UserLoader},
 };
 use crate::{auth::Actor, error::DomainError, state::Services};
 
@@ -16,24 +19,45 @@ pub struct RequestCtx {
 
 /// DataLoaders live per request: they capture the caller's tenant, so one request can
 /// never read another tenant's rows through a shared cache.
+/// Each loader caches for the request, so a resolver can prime a whole page's relations
+/// in one query and every node then reads from the cache.
 pub struct Loaders {
-    pub users: DataLoader<UserLoader>,
-    pub organizations: DataLoader<OrganizationLoader>,
-    pub accounts: DataLoader<AccountLoader>,
-    pub order_items: DataLoader<OrderItemsLoader>,
+    pub users: DataLoader<UserLoader, HashMapCache>,
+    pub organizations: DataLoader<OrganizationLoader, HashMapCache>,
+    pub accounts: DataLoader<AccountLoader, HashMapCache>,
+    pub order_items: DataLoader<OrderItemsLoader, HashMapCache>,
+    pub skus: DataLoader<SkuLoader, HashMapCache>,
 }
 
 impl Loaders {
     pub fn new(services: &Services, actor: &Actor) -> Self {
         let tenant = actor.tenant();
         Self {
-            users: DataLoader::new(UserLoader { identity: services.identity.clone(), tenant }, tokio::spawn),
-            organizations: DataLoader::new(
+            users: DataLoader::with_cache(
+                UserLoader { identity: services.identity.clone(), tenant },
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
+            organizations: DataLoader::with_cache(
                 OrganizationLoader { identity: services.identity.clone(), tenant },
                 tokio::spawn,
+                HashMapCache::default(),
             ),
-            accounts: DataLoader::new(AccountLoader { accounts: services.accounts.clone(), tenant }, tokio::spawn),
-            order_items: DataLoader::new(OrderItemsLoader { orders: services.orders.clone(), tenant }, tokio::spawn),
+            accounts: DataLoader::with_cache(
+                AccountLoader { accounts: services.accounts.clone(), tenant },
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
+            order_items: DataLoader::with_cache(
+                OrderItemsLoader { orders: services.orders.clone(), tenant },
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
+            skus: DataLoader::with_cache(
+                SkuLoader { orders: services.orders.clone(), tenant },
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
         }
     }
 }

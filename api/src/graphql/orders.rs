@@ -9,10 +9,13 @@ use super::{
     connection::{Conn, connection, page_args},
     context::{actor, loaders, services},
     enums::{FulfillmentStatus, Platform, WriteBackStatus},
-    errors::ApiResult,
+    errors::{ApiResult, UserErrorObject, payload},
     ids::{Kind, decode, encode},
 };
-use crate::{domain::orders::OrderFilter as DomainFilter, error::DomainError};
+use crate::{
+    domain::orders::{OrderFilter as DomainFilter, edit::RecipientEdit},
+    error::DomainError,
+};
 
 #[derive(SimpleObject)]
 pub struct Money {
@@ -137,6 +140,114 @@ impl OrderItem {
     async fn unit_price_minor(&self) -> i64 {
         self.0.unit_price_minor
     }
+    /// The catalogue SKU this line ships as (null until synced or fixed with `updateOrderItemSku`).
+    async fn sku(&self, ctx: &Context<'_>) -> ApiResult<Option<SkuRef>> {
+        let Some(id) = self.0.sku_id else { return Ok(None) };
+        Ok(loaders(ctx)?.skus.load_one(id).await?.map(|s| SkuRef { code: s.code, name: s.name }))
+    }
+}
+
+/// A catalogue SKU as seen from an order line.
+#[derive(SimpleObject)]
+pub struct SkuRef {
+    pub code: String,
+    pub name: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct AddressInput {
+    pub name: String,
+    pub company: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    pub country_code: String,
+}
+
+#[derive(InputObject)]
+pub struct UpdateOrderRecipientInput {
+    pub order_id: ID,
+    pub recipient: AddressInput,
+}
+
+#[derive(InputObject)]
+pub struct UpdateOrderItemSkuInput {
+    pub order_item_id: ID,
+    /// The catalogue SKU code to ship this line as (created in the catalogue if missing).
+    pub sku_code: String,
+}
+
+#[derive(SimpleObject)]
+pub struct OrderPayload {
+    pub order: Option<Order>,
+    pub user_errors: Vec<UserErrorObject>,
+}
+
+#[derive(SimpleObject)]
+pub struct SyncSkusFromOrdersPayload {
+    /// Catalogue SKUs created for seller SKUs seen on orders.
+    pub created: u64,
+    /// Order lines newly linked to a catalogue SKU.
+    pub linked: u64,
+    pub user_errors: Vec<UserErrorObject>,
+}
+
+#[derive(Default)]
+pub struct OrderMutation;
+
+#[Object]
+impl OrderMutation {
+    /// Corrects the recipient (only while UNPUSHED or PUSH_FAILED).
+    async fn update_order_recipient(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateOrderRecipientInput,
+    ) -> ApiResult<OrderPayload> {
+        let s = services(ctx)?;
+        let a = actor(ctx)?;
+        let id = decode(Kind::Order, &input.order_id)?;
+        let r = input.recipient;
+        let edit = RecipientEdit {
+            name: r.name,
+            company: r.company,
+            phone: r.phone,
+            email: r.email,
+            line1: r.line1,
+            line2: r.line2,
+            city: r.city,
+            state: r.state,
+            postal_code: r.postal_code,
+            country_code: r.country_code,
+        };
+        let (order, user_errors) = payload(s.orders.update_recipient(a, id, edit).await)?;
+        Ok(OrderPayload { order: order.map(Order), user_errors })
+    }
+
+    /// Changes which catalogue SKU an order line ships as (修改sku).
+    async fn update_order_item_sku(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateOrderItemSkuInput,
+    ) -> ApiResult<OrderPayload> {
+        let s = services(ctx)?;
+        let a = actor(ctx)?;
+        let id = decode(Kind::OrderItem, &input.order_item_id)?;
+        let (order, user_errors) = payload(s.orders.update_item_sku(a, id, &input.sku_code).await)?;
+        Ok(OrderPayload { order: order.map(Order), user_errors })
+    }
+
+    /// Adds every seller SKU seen on orders to the catalogue and links the lines (同步).
+    async fn sync_skus_from_orders(&self, ctx: &Context<'_>) -> ApiResult<SyncSkusFromOrdersPayload> {
+        let s = services(ctx)?;
+        let a = actor(ctx)?;
+        let (sync, user_errors) = payload(s.orders.sync_skus_from_orders(a).await)?;
+        let sync = sync.unwrap_or_default();
+        Ok(SyncSkusFromOrdersPayload { created: sync.created, linked: sync.linked, user_errors })
+    }
 }
 
 #[derive(InputObject, Default)]
@@ -149,6 +260,22 @@ pub struct OrderFilter {
     pub created_to: Option<DateTime<Utc>>,
     /// Platform order id, tracking number (exact) or recipient name (contains).
     pub search: Option<String>,
+}
+
+/// Loads the page's selected relations in one query each, before the nodes resolve.
+async fn prime(ctx: &Context<'_>, orders: &[order::Model]) -> ApiResult<()> {
+    let node = ctx.look_ahead().field("edges").field("node");
+    let l = loaders(ctx)?;
+    if node.field("items").exists() {
+        let items = l.order_items.load_many(orders.iter().map(|o| o.id)).await?;
+        if node.field("items").field("sku").exists() {
+            l.skus.load_many(items.values().flatten().filter_map(|i| i.sku_id)).await?;
+        }
+    }
+    if node.field("account").exists() {
+        l.accounts.load_many(orders.iter().map(|o| o.account_id)).await?;
+    }
+    Ok(())
 }
 
 #[derive(Default)]
@@ -180,6 +307,7 @@ impl OrderQuery {
         };
         let page =
             s.orders.list(a.tenant(), &domain, page_args(ctx, first, after, s.settings.limits.page_size)?).await?;
+        prime(ctx, &page.items).await?;
         Ok(connection(page, |o| o.id, Order))
     }
 

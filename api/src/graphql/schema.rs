@@ -7,7 +7,7 @@ use super::{
     auth::{ApiKeyMutation, ApiKeyQuery, SessionMutation, SessionQuery, UserMutation, UserQuery},
     introspection::RefuseIntrospection,
     node::NodeQuery,
-    orders::OrderQuery,
+    orders::{OrderMutation, OrderQuery},
     subscription::Subscription,
 };
 use crate::{config::Limits, state::Services};
@@ -16,7 +16,7 @@ use crate::{config::Limits, state::Services};
 pub struct Query(SessionQuery, UserQuery, ApiKeyQuery, NodeQuery, AccountQuery, OrderQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(SessionMutation, UserMutation, ApiKeyMutation, AccountMutation);
+pub struct Mutation(SessionMutation, UserMutation, ApiKeyMutation, AccountMutation, OrderMutation);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 

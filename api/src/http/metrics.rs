@@ -21,6 +21,8 @@ struct Series {
 #[derive(Default)]
 pub struct Metrics {
     series: Mutex<HashMap<(String, &'static str), Series>>,
+    /// SQL statements executed through the server's connection pool.
+    pub db_statements: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Metrics {
@@ -45,6 +47,13 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let mut out = String::new();
+        out.push_str("# HELP shipgate_db_statements_total SQL statements executed.\n");
+        out.push_str("# TYPE shipgate_db_statements_total counter\n");
+        let _ = writeln!(
+            out,
+            "shipgate_db_statements_total {}",
+            self.db_statements.load(std::sync::atomic::Ordering::Relaxed)
+        );
         out.push_str("# HELP shipgate_graphql_requests_total GraphQL operations by name and outcome.\n");
         out.push_str("# TYPE shipgate_graphql_requests_total counter\n");
         let Ok(map) = self.series.lock() else {

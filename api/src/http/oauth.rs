@@ -34,10 +34,13 @@ pub async fn callback(
     };
     let services = &state.services;
     let state_param = q.get("state").cloned().unwrap_or_default();
-    let outcome = match (q.get("code"), q.get("error")) {
+    // Amazon names its code `spapi_oauth_code` and adds `selling_partner_id`.
+    let code = q.get("code").or_else(|| q.get("spapi_oauth_code"));
+    let seller_id = q.get("selling_partner_id").cloned();
+    let outcome = match (code, q.get("error")) {
         (_, Some(err)) => Err(format!("authorization was declined ({err})")),
         (Some(code), None) if !state_param.is_empty() => {
-            match services.accounts.complete_authorization(platform, &state_param, code).await {
+            match services.accounts.complete_authorization(platform, &state_param, code, seller_id).await {
                 Ok(acc) => Ok(acc),
                 Err(DomainError::NotFound) => Err("this authorization link is unknown or was already used".into()),
                 Err(DomainError::Internal(e)) => {

@@ -2,7 +2,10 @@
 //! watermark, and tracking write-back. One module per platform; each keeps its wire
 //! DTOs private and maps them to the types below.
 
+pub mod aliexpress;
+pub mod amazon;
 pub mod ebay;
+pub mod wish;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -27,6 +30,21 @@ pub struct TokenSet {
     /// Some platforms rotate the refresh token on refresh; `None` keeps the current one.
     pub refresh_token: Option<SecretString>,
     pub refresh_expires_at: Option<DateTime<Utc>>,
+    /// The seller's id on the platform, when the token response names it.
+    pub seller_id: Option<String>,
+}
+
+/// What a connector needs to know about the account it acts for (besides the token).
+#[derive(Debug, Clone, Default)]
+pub struct AccountRef {
+    /// The seller's id on the platform (Amazon selling partner id, AliExpress seller id…).
+    pub seller_id: Option<String>,
+    /// Amazon marketplace id (e.g. ATVPDKIKX0DER).
+    pub marketplace_id: Option<String>,
+    /// Platform region (Amazon NA/EU/FE).
+    pub region: Option<String>,
+    /// Per-seller app credentials (AliExpress signs every call with the app secret).
+    pub app: Option<AppCredentials>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -95,12 +113,18 @@ pub trait Marketplace: Send + Sync {
     async fn fetch_orders(
         &self,
         access_token: &SecretString,
+        account: &AccountRef,
         since: DateTime<Utc>,
         cursor: Option<&str>,
     ) -> Result<OrderPage, ConnectorError>;
     /// Tells the platform the order shipped with this tracking number. Returns the
     /// platform's reference for the fulfillment.
-    async fn write_tracking(&self, access_token: &SecretString, shipment: &Shipment) -> Result<String, ConnectorError>;
+    async fn write_tracking(
+        &self,
+        access_token: &SecretString,
+        account: &AccountRef,
+        shipment: &Shipment,
+    ) -> Result<String, ConnectorError>;
 }
 
 /// Decimal string ("12.34") → minor units (1234), for 2-decimal currencies.

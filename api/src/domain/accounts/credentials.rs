@@ -38,13 +38,24 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
-    pub fn from_tokens(t: &TokenSet, previous_refresh: Option<SecretString>) -> Self {
+    /// Per-seller app credentials only (before consent).
+    pub fn app(app_key: String, app_secret: SecretString) -> Self {
+        Self { access_token: None, refresh_token: None, app_key: Some(app_key), app_secret: Some(app_secret) }
+    }
+
+    /// The same document with new tokens; a refresh that returns no refresh token keeps
+    /// the current one.
+    pub fn with_tokens(self, t: &TokenSet) -> Self {
         Self {
             access_token: Some(t.access_token.clone()),
-            refresh_token: t.refresh_token.clone().or(previous_refresh),
-            app_key: None,
-            app_secret: None,
+            refresh_token: t.refresh_token.clone().or(self.refresh_token),
+            app_key: self.app_key,
+            app_secret: self.app_secret,
         }
+    }
+
+    pub fn empty() -> Self {
+        Self { access_token: None, refresh_token: None, app_key: None, app_secret: None }
     }
 
     pub fn seal(&self, vault: &Vault, tenant: Uuid, account: Uuid) -> DomainResult<Sealed> {

@@ -20,13 +20,13 @@ pub use tokens::TokenError;
 
 use crate::{
     auth::{Actor, Tenant, vault::Vault},
-    connectors::marketplace::{AppCredentials, Marketplace},
+    connectors::marketplace::{AccountRef, AppCredentials, Marketplace},
     domain::{
         audit::{self, By},
         pagination::{self, Page, PageArgs},
         validate,
     },
-    error::{DomainError, DomainResult, UserErrorCode},
+    error::{DomainError, DomainResult, UserError, UserErrorCode},
     events::EventBus,
 };
 
@@ -45,13 +45,33 @@ pub struct Accounts {
     bus: EventBus,
     platforms: Arc<HashMap<Platform, PlatformConnector>>,
     refresh_locks: Arc<tokens::RefreshLocks>,
+    /// This server's public base URL (OAuth redirect URLs).
+    public_url: String,
 }
 
 /// What `startAccountAuthorization` returns.
 pub struct AuthorizationStart {
     pub account: account::Model,
-    /// The consent page the seller opens.
-    pub authorization_url: String,
+    /// The consent page the seller opens (none yet when the seller's app is still missing).
+    pub authorization_url: Option<String>,
+    /// For platforms where the seller creates their own app (Wish, AliExpress): the
+    /// redirect URL to register with that app (seed 000 §3: 添加账号页面上显示的URL).
+    pub redirect_url: Option<String>,
+}
+
+/// A seller's own app key and secret (AliExpress APPkey / APP密钥, Wish client id/secret).
+pub struct SellerApp {
+    pub app_key: String,
+    pub app_secret: secrecy::SecretString,
+}
+
+/// A self-authorized Amazon seller (seed 000 §4: SellId, MarketplaceId, plus the SP-API
+/// refresh token; the legacy AWS keys are accepted and ignored).
+pub struct AmazonSelfAuthorization {
+    pub name: String,
+    pub seller_id: String,
+    pub marketplace_id: String,
+    pub refresh_token: secrecy::SecretString,
 }
 
 /// Refresh tokens closer than this to expiry make the account "needs reauthorization soon".
@@ -68,8 +88,55 @@ impl Accounts {
         vault: Arc<Vault>,
         bus: EventBus,
         platforms: HashMap<Platform, PlatformConnector>,
+        public_url: String,
     ) -> Self {
-        Self { db, vault, bus, platforms: Arc::new(platforms), refresh_locks: Arc::default() }
+        Self { db, vault, bus, platforms: Arc::new(platforms), refresh_locks: Arc::default(), public_url }
+    }
+
+    /// The redirect URL for a platform; Wish passes no `state`, so it rides in the URL.
+    fn redirect_url(&self, platform: Platform, state: &str) -> String {
+        let base = format!("{}/oauth/callback/{}", self.public_url, format!("{platform:?}").to_lowercase());
+        if platform == Platform::Wish { format!("{base}?state={state}") } else { base }
+    }
+
+    /// The app to use for an account: the deployment's, or the seller's own (stored sealed).
+    fn app_for(&self, acc: &account::Model, creds: &Credentials) -> DomainResult<AppCredentials> {
+        let pc = self.platform(acc.platform)?;
+        if let Some(app) = &pc.app {
+            return Ok(app.clone());
+        }
+        match (&creds.app_key, &creds.app_secret) {
+            (Some(k), Some(s)) => Ok(AppCredentials {
+                client_id: k.clone(),
+                client_secret: s.clone(),
+                redirect: self.redirect_url(acc.platform, acc.oauth_state.as_deref().unwrap_or_default()),
+            }),
+            _ => Err(DomainError::Conflict("the account has no app key and secret".into())),
+        }
+    }
+
+    fn open_credentials(&self, acc: &account::Model) -> DomainResult<Credentials> {
+        match (&acc.credentials_ciphertext, &acc.credentials_nonce, acc.credentials_key_version) {
+            (Some(c), Some(n), Some(v)) => Credentials::open(
+                &self.vault,
+                acc.organization_id,
+                acc.id,
+                &crate::auth::vault::Sealed { ciphertext: c.clone(), nonce: n.clone(), key_version: v },
+            ),
+            _ => Ok(Credentials::empty()),
+        }
+    }
+
+    /// What a connector needs to act for this account.
+    pub fn account_ref(&self, acc: &account::Model) -> DomainResult<AccountRef> {
+        let creds = self.open_credentials(acc)?;
+        let per_seller = self.platform(acc.platform)?.app.is_none();
+        Ok(AccountRef {
+            seller_id: acc.external_account_id.clone(),
+            marketplace_id: acc.marketplace_id.clone(),
+            region: acc.region.clone(),
+            app: if per_seller { Some(self.app_for(acc, &creds)?) } else { None },
+        })
     }
 
     fn platform(&self, p: Platform) -> DomainResult<&PlatformConnector> {
@@ -82,29 +149,37 @@ impl Accounts {
         })
     }
 
-    /// Creates a PENDING_AUTHORIZATION account and returns the consent URL.
+    /// Creates a PENDING_AUTHORIZATION account and returns the consent URL. Platforms
+    /// where each seller registers their own app need `seller_app`.
     pub async fn start_authorization(
         &self,
         actor: &Actor,
         platform: Platform,
         name: &str,
+        seller_app: Option<SellerApp>,
     ) -> DomainResult<AuthorizationStart> {
         actor.require(Role::Admin)?;
         let name = validate::name(name, 200, &["input", "name"]).map_err(|e| DomainError::User(vec![e]))?;
         let pc = self.platform(platform)?.clone();
-        let app = pc.app.clone().ok_or_else(|| {
-            DomainError::user(
-                UserErrorCode::Required,
-                &["input", "appKey"],
-                "This platform needs the seller's app key and secret.",
-            )
-        })?;
+        // Sellers who bring their own app may start without it: they get the redirect URL
+        // to register first, then send the key and secret with `reauthorize`.
+        let seller_app = match (&pc.app, seller_app) {
+            (Some(_), _) => None,
+            (None, a) => a.map(check_seller_app).transpose()?,
+        };
         let org = actor.tenant().id();
         let state = random_state();
         let now = Utc::now();
+        let id = Uuid::now_v7();
+        let sealed = match &seller_app {
+            Some(a) => {
+                Some(Credentials::app(a.app_key.trim().to_owned(), a.app_secret.clone()).seal(&self.vault, org, id)?)
+            }
+            None => None,
+        };
         let txn = self.db.begin().await?;
         let model = account::ActiveModel {
-            id: Set(Uuid::now_v7()),
+            id: Set(id),
             organization_id: Set(org),
             platform: Set(platform),
             name: Set(name),
@@ -112,9 +187,9 @@ impl Accounts {
             external_account_id: Set(None),
             marketplace_id: Set(None),
             region: Set(None),
-            credentials_ciphertext: Set(None),
-            credentials_nonce: Set(None),
-            credentials_key_version: Set(None),
+            credentials_ciphertext: Set(sealed.as_ref().map(|s| s.ciphertext.clone())),
+            credentials_nonce: Set(sealed.as_ref().map(|s| s.nonce.clone())),
+            credentials_key_version: Set(sealed.as_ref().map(|s| s.key_version)),
             oauth_state: Set(Some(state.clone())),
             access_token_expires_at: Set(None),
             refresh_token_expires_at: Set(None),
@@ -140,18 +215,47 @@ impl Accounts {
         .await?;
         txn.commit().await?;
         self.bus.publish_all([event]);
-        Ok(AuthorizationStart { authorization_url: pc.connector.authorization_url(&app, &state), account: model })
+        let authorization_url = match (&pc.app, &seller_app) {
+            (None, None) => None,
+            _ => Some(pc.connector.authorization_url(&self.app_for(&model, &self.open_credentials(&model)?)?, &state)),
+        };
+        Ok(AuthorizationStart {
+            authorization_url,
+            redirect_url: pc.app.is_none().then(|| self.redirect_url(platform, &state)),
+            account: model,
+        })
     }
 
     /// Starts a new consent round for an existing account (expired or revoked consent).
-    pub async fn reauthorize(&self, actor: &Actor, id: Uuid) -> DomainResult<AuthorizationStart> {
+    pub async fn reauthorize(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        seller_app: Option<SellerApp>,
+    ) -> DomainResult<AuthorizationStart> {
         actor.require(Role::Admin)?;
         let acc = self.get(actor.tenant(), id).await?;
         let pc = self.platform(acc.platform)?.clone();
-        let app = pc.app.clone().ok_or(DomainError::Forbidden("platform not configured"))?;
-        let state = random_state();
+        let per_seller = pc.app.is_none();
+        // Wish's registered redirect URL carries the state, so it stays stable per account.
+        let state = match (&acc.oauth_state, acc.platform) {
+            (Some(s), Platform::Wish) => s.clone(),
+            _ => random_state(),
+        };
+        let mut creds = self.open_credentials(&acc)?;
+        if let (true, Some(a)) = (per_seller, seller_app) {
+            let a = check_seller_app(a)?;
+            creds = Credentials::app(a.app_key.trim().to_owned(), a.app_secret);
+        }
+        if per_seller && creds.app_key.is_none() {
+            return Err(DomainError::User(seller_app_required()));
+        }
+        let sealed = creds.seal(&self.vault, acc.organization_id, acc.id)?;
         let mut active: account::ActiveModel = acc.into();
         active.oauth_state = Set(Some(state.clone()));
+        active.credentials_ciphertext = Set(Some(sealed.ciphertext));
+        active.credentials_nonce = Set(Some(sealed.nonce));
+        active.credentials_key_version = Set(Some(sealed.key_version));
         active.updated_at = Set(Utc::now());
         let txn = self.db.begin().await?;
         let model = active.update(&txn).await?;
@@ -167,7 +271,12 @@ impl Accounts {
         .await?;
         txn.commit().await?;
         self.bus.publish_all([event]);
-        Ok(AuthorizationStart { authorization_url: pc.connector.authorization_url(&app, &state), account: model })
+        let app = self.app_for(&model, &creds)?;
+        Ok(AuthorizationStart {
+            authorization_url: Some(pc.connector.authorization_url(&app, &state)),
+            redirect_url: per_seller.then(|| self.redirect_url(model.platform, &state)),
+            account: model,
+        })
     }
 
     /// Finishes the consent round from the platform's redirect: `state` finds the account
@@ -177,6 +286,7 @@ impl Accounts {
         platform: Platform,
         state: &str,
         code: &str,
+        seller_id: Option<String>,
     ) -> DomainResult<account::Model> {
         let acc = account::Entity::find()
             .filter(account::Column::OauthState.eq(state))
@@ -185,7 +295,8 @@ impl Accounts {
             .await?
             .ok_or(DomainError::NotFound)?;
         let pc = self.platform(platform)?.clone();
-        let app = pc.app.clone().ok_or(DomainError::Forbidden("platform not configured"))?;
+        let creds = self.open_credentials(&acc)?;
+        let app = self.app_for(&acc, &creds)?;
         let tokens = match pc.connector.exchange_code(&app, code).await {
             Ok(t) => t,
             Err(e) => {
@@ -193,13 +304,19 @@ impl Accounts {
                 return Err(DomainError::BadInput { field: Some("code".into()), message: e.to_string() });
             }
         };
-        let creds = Credentials::from_tokens(&tokens, None);
+        let creds = creds.with_tokens(&tokens);
         let sealed = creds.seal(&self.vault, acc.organization_id, acc.id)?;
+        let seller_id = seller_id.or(tokens.seller_id.clone()).or(acc.external_account_id.clone());
         let txn = self.db.begin().await?;
         let org = acc.organization_id;
         let mut active: account::ActiveModel = acc.into();
         active.status = Set(AccountStatus::Active);
-        active.oauth_state = Set(None);
+        // Single use, except Wish whose registered redirect URL embeds it (Wish's code is
+        // itself single-use and useless without the app secret).
+        if platform != Platform::Wish {
+            active.oauth_state = Set(None);
+        }
+        active.external_account_id = Set(seller_id);
         active.credentials_ciphertext = Set(Some(sealed.ciphertext));
         active.credentials_nonce = Set(Some(sealed.nonce));
         active.credentials_key_version = Set(Some(sealed.key_version));
@@ -210,6 +327,70 @@ impl Accounts {
         active.updated_at = Set(Utc::now());
         let model = active.update(&txn).await?;
         let event = audit::record(&txn, org, By::System, "account.authorized", "Account", Some(model.id), None).await?;
+        txn.commit().await?;
+        self.bus.publish_all([event]);
+        Ok(model)
+    }
+
+    /// Connects an Amazon seller who authorized the app themselves (a refresh token from
+    /// Seller Central): the token is checked by refreshing it once before the account is saved.
+    pub async fn connect_amazon(&self, actor: &Actor, input: AmazonSelfAuthorization) -> DomainResult<account::Model> {
+        actor.require(Role::Admin)?;
+        let name = validate::name(&input.name, 200, &["input", "name"]).map_err(|e| DomainError::User(vec![e]))?;
+        let seller_id =
+            validate::name(&input.seller_id, 64, &["input", "sellerId"]).map_err(|e| DomainError::User(vec![e]))?;
+        let marketplace_id = validate::name(&input.marketplace_id, 32, &["input", "marketplaceId"])
+            .map_err(|e| DomainError::User(vec![e]))?;
+        let pc = self.platform(Platform::Amazon)?.clone();
+        let app = pc.app.clone().ok_or(DomainError::Forbidden("Amazon is not configured on this server"))?;
+        let tokens = pc.connector.refresh(&app, &input.refresh_token).await.map_err(|e| {
+            DomainError::user(
+                UserErrorCode::Invalid,
+                &["input", "refreshToken"],
+                format!("Amazon refused this refresh token: {e}"),
+            )
+        })?;
+        let org = actor.tenant().id();
+        let id = Uuid::now_v7();
+        let creds =
+            Credentials { refresh_token: Some(input.refresh_token), ..Credentials::empty() }.with_tokens(&tokens);
+        let sealed = creds.seal(&self.vault, org, id)?;
+        let now = Utc::now();
+        let txn = self.db.begin().await?;
+        let model = account::ActiveModel {
+            id: Set(id),
+            organization_id: Set(org),
+            platform: Set(Platform::Amazon),
+            name: Set(name),
+            status: Set(AccountStatus::Active),
+            external_account_id: Set(Some(seller_id)),
+            marketplace_id: Set(Some(marketplace_id)),
+            region: Set(None),
+            credentials_ciphertext: Set(Some(sealed.ciphertext)),
+            credentials_nonce: Set(Some(sealed.nonce)),
+            credentials_key_version: Set(Some(sealed.key_version)),
+            oauth_state: Set(None),
+            access_token_expires_at: Set(Some(tokens.access_expires_at)),
+            refresh_token_expires_at: Set(Some(now + Duration::days(365))),
+            sync_watermark: Set(None),
+            sync_cursor: Set(None),
+            last_synced_at: Set(None),
+            last_sync_error: Set(None),
+            disabled_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => DomainError::user(
+                UserErrorCode::Taken,
+                &["input", "sellerId"],
+                "This Amazon seller is already connected.",
+            ),
+            _ => e.into(),
+        })?;
+        let event = audit::record(&txn, org, By::Actor(actor), "account.authorized", "Account", Some(id), None).await?;
         txn.commit().await?;
         self.bus.publish_all([event]);
         Ok(model)
@@ -304,6 +485,29 @@ impl Accounts {
     pub fn connector(&self, platform: Platform) -> DomainResult<Arc<dyn Marketplace>> {
         Ok(self.platform(platform)?.connector.clone())
     }
+}
+
+fn seller_app_required() -> Vec<UserError> {
+    vec![
+        UserError::new(
+            UserErrorCode::Required,
+            &["input", "appKey"],
+            "This platform needs the app key from your developer account.",
+        ),
+        UserError::new(
+            UserErrorCode::Required,
+            &["input", "appSecret"],
+            "This platform needs the app secret from your developer account.",
+        ),
+    ]
+}
+
+fn check_seller_app(a: SellerApp) -> DomainResult<SellerApp> {
+    use secrecy::ExposeSecret;
+    if a.app_key.trim().is_empty() || a.app_secret.expose_secret().trim().is_empty() {
+        return Err(DomainError::User(seller_app_required()));
+    }
+    Ok(a)
 }
 
 fn random_state() -> String {

@@ -110,7 +110,7 @@ impl Accounts {
             .clone()
             .ok_or_else(|| TokenError::NeedsReauthorization("no refresh token stored".into()))?;
         let pc = self.platform(acc.platform)?.clone();
-        let app = pc.app.clone().ok_or(DomainError::Forbidden("platform not configured"))?;
+        let app = self.app_for(&acc, &creds)?;
         let result =
             tokio::time::timeout(std::time::Duration::from_secs(10), pc.connector.refresh(&app, &refresh_token))
                 .await
@@ -130,7 +130,7 @@ impl Accounts {
             }
             Err(e) => return Err(e.into()),
         };
-        let updated = Credentials::from_tokens(&tokens, Some(refresh_token));
+        let updated = creds.with_tokens(&tokens);
         let sealed = updated.seal(&self.vault, acc.organization_id, acc.id)?;
         let refresh_expiry = tokens.refresh_expires_at.or(acc.refresh_token_expires_at);
         let mut active: account::ActiveModel = acc.into();

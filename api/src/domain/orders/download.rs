@@ -95,6 +95,7 @@ pub async fn run(
         return Err(DownloadError::Fail(format!("account is {:?}; nothing downloaded", acc.status)));
     }
     let connector = accounts.connector(acc.platform)?;
+    let account_ref = accounts.account_ref(&acc)?;
     let since =
         payload.since.or(acc.sync_watermark).unwrap_or_else(|| Utc::now() - Duration::days(FIRST_DOWNLOAD_DAYS));
     // Resume an interrupted run where it stopped (unless a new `since` was asked for).
@@ -107,7 +108,7 @@ pub async fn run(
             let mut token = accounts.access_token(acc.id, false).await?;
             let mut refreshed = false;
             let page = loop {
-                match connector.fetch_orders(&token, since, cursor.as_deref()).await {
+                match connector.fetch_orders(&token, &account_ref, since, cursor.as_deref()).await {
                     Ok(p) => break p,
                     // The token died mid-download: refresh once and carry on.
                     Err(ConnectorError::Unauthorized(_)) if !refreshed => {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::{
     enums::{FulfillmentStatus, Platform, WriteBackStatus},
-    order, order_item,
+    order, order_item, sku,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, sea_query::OnConflict};
 use uuid::Uuid;
@@ -160,6 +160,29 @@ pub async fn upsert_page(
             .await?;
     }
     if !lines.is_empty() {
+        // Lines whose seller SKU is already in the catalogue are linked at once.
+        let codes: std::collections::HashSet<String> =
+            lines.iter().filter_map(|l| l.platform_sku.clone().take().flatten()).collect();
+        if !codes.is_empty() {
+            let known: HashMap<String, Uuid> = sku::Entity::find()
+                .select_only()
+                .column(sku::Column::Code)
+                .column(sku::Column::Id)
+                .filter(sku::Column::OrganizationId.eq(organization_id))
+                .filter(sku::Column::Code.is_in(codes))
+                .into_tuple::<(String, Uuid)>()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect();
+            for l in &mut lines {
+                if let Some(Some(code)) = l.platform_sku.clone().take()
+                    && let Some(id) = known.get(&code)
+                {
+                    l.sku_id = Set(Some(*id));
+                }
+            }
+        }
         order_item::Entity::insert_many(lines).exec_without_returning(db).await?;
     }
     Ok(counts)

@@ -173,6 +173,32 @@ impl Orders {
         Ok(jobs)
     }
 
+    pub async fn update_recipient(
+        &self,
+        actor: &Actor,
+        order_id: Uuid,
+        r: super::edit::RecipientEdit,
+    ) -> DomainResult<order::Model> {
+        super::edit::update_recipient(&self.db, &self.bus, actor, order_id, r).await
+    }
+
+    pub async fn update_item_sku(&self, actor: &Actor, item_id: Uuid, sku_code: &str) -> DomainResult<order::Model> {
+        super::edit::update_item_sku(&self.db, &self.bus, actor, item_id, sku_code).await
+    }
+
+    pub async fn sync_skus_from_orders(&self, actor: &Actor) -> DomainResult<super::edit::SkuSync> {
+        super::edit::sync_skus_from_orders(&self.db, &self.bus, actor).await
+    }
+
+    /// Catalogue SKUs by id (for the loader).
+    pub async fn skus_by_ids(&self, tenant: Tenant, ids: &[Uuid]) -> DomainResult<Vec<entity::sku::Model>> {
+        Ok(entity::sku::Entity::find()
+            .filter(entity::sku::Column::OrganizationId.eq(tenant.id()))
+            .filter(entity::sku::Column::Id.is_in(ids.iter().copied()))
+            .all(&self.db)
+            .await?)
+    }
+
     pub async fn job(&self, tenant: Tenant, id: Uuid) -> DomainResult<job::Model> {
         job::Entity::find_by_id(id)
             .filter(job::Column::OrganizationId.eq(tenant.id()))

@@ -3,9 +3,11 @@
 mod account;
 mod order_items;
 mod organization;
+mod sku;
 mod user;
 
 pub use account::AccountLoader;
 pub use order_items::OrderItemsLoader;
 pub use organization::OrganizationLoader;
+pub use sku::SkuLoader;
 pub use user::UserLoader;

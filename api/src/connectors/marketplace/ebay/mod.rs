@@ -19,7 +19,7 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{AppCredentials, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet};
+use super::{AccountRef, AppCredentials, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet};
 use crate::connectors::{ConnectorError, http::HttpClient};
 
 pub const SCOPES: &str = "https://api.ebay.com/oauth/api_scope https://api.ebay.com/oauth/api_scope/sell.fulfillment";
@@ -64,6 +64,7 @@ impl Ebay {
             access_expires_at: now + Duration::seconds(t.expires_in),
             refresh_token: t.refresh_token.map(SecretString::from),
             refresh_expires_at: t.refresh_token_expires_in.map(|s| now + Duration::seconds(s)),
+            seller_id: None,
         })
     }
 }
@@ -104,6 +105,7 @@ impl Marketplace for Ebay {
     async fn fetch_orders(
         &self,
         access_token: &SecretString,
+        _account: &AccountRef,
         since: DateTime<Utc>,
         cursor: Option<&str>,
     ) -> Result<OrderPage, ConnectorError> {
@@ -142,7 +144,12 @@ impl Marketplace for Ebay {
         Ok(OrderPage { orders, next: page.next })
     }
 
-    async fn write_tracking(&self, access_token: &SecretString, shipment: &Shipment) -> Result<String, ConnectorError> {
+    async fn write_tracking(
+        &self,
+        access_token: &SecretString,
+        _account: &AccountRef,
+        shipment: &Shipment,
+    ) -> Result<String, ConnectorError> {
         let body = wire::ShippingFulfillmentRequest::from(shipment);
         let url = format!(
             "{}/sell/fulfillment/v1/order/{}/shipping_fulfillment",
