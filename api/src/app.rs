@@ -29,7 +29,7 @@ use crate::{
     http::{self, metrics::Metrics},
     jobs::{self, Runner},
     sandbox,
-    sandbox::{Sandbox, ebay as ebay_fake},
+    sandbox::{Sandbox, amazon as amazon_fake, ebay as ebay_fake},
     state::Services,
 };
 
@@ -104,8 +104,7 @@ fn marketplace_connectors(settings: &Settings) -> Result<HashMap<Platform, Platf
             PlatformConnector { connector: Arc::new(Ebay::new(http.clone(), auth_base, api_base)), app: Some(app) },
         );
     }
-    // Sandbox fakes for these three platforms are not mounted yet: only real configuration.
-    let sandbox_url = |_name: &str| -> Option<String> { None };
+    let sandbox_url = |name: &str| settings.sandbox.then(|| format!("{}/sandbox/{name}", settings.public_url));
     // Sellers bring their own AliExpress and Wish apps: no deployment app.
     if let Some(base) = settings.aliexpress_url.clone().or_else(|| sandbox_url("aliexpress")) {
         map.insert(
@@ -118,7 +117,7 @@ fn marketplace_connectors(settings: &Settings) -> Result<HashMap<Platform, Platf
     }
     let a = &settings.amazon;
     let amazon_configured = a.client_id.is_some() && a.client_secret.is_some() && a.application_id.is_some();
-    if amazon_configured {
+    if amazon_configured || settings.sandbox {
         let fake = sandbox_url("amazon").unwrap_or_default();
         let pick = |configured: &Option<String>, real: &str, fake_path: &str| {
             if amazon_configured {
@@ -129,14 +128,17 @@ fn marketplace_connectors(settings: &Settings) -> Result<HashMap<Platform, Platf
         };
         let connector = Amazon::new(
             http.clone(),
-            a.application_id.clone().unwrap_or_else(|| "".into()),
+            a.application_id.clone().unwrap_or_else(|| amazon_fake::SANDBOX_APPLICATION_ID.into()),
             pick(&a.consent_url, "https://sellercentral.amazon.com", "sellercentral"),
             pick(&a.lwa_url, "https://api.amazon.com", "lwa"),
             pick(&a.api_url, "https://sellingpartnerapi-na.amazon.com", "sp"),
         );
         let app = AppCredentials {
-            client_id: a.client_id.clone().unwrap_or_else(|| "".into()),
-            client_secret: a.client_secret.clone().unwrap_or_else(|| SecretString::from("")),
+            client_id: a.client_id.clone().unwrap_or_else(|| amazon_fake::SANDBOX_CLIENT_ID.into()),
+            client_secret: a
+                .client_secret
+                .clone()
+                .unwrap_or_else(|| SecretString::from(amazon_fake::SANDBOX_CLIENT_SECRET)),
             redirect: format!("{}/oauth/callback/amazon", settings.public_url),
         };
         map.insert(Platform::Amazon, PlatformConnector { connector: Arc::new(connector), app: Some(app) });

@@ -9,6 +9,7 @@ mod auth;
 mod ebay;
 mod http_shape;
 mod jobs;
+mod marketplaces;
 mod ops;
 mod schema_sdl;
 mod subscriptions;

@@ -129,7 +129,12 @@ impl Subscription {
                         },
                         () = tokio::time::sleep(Duration::from_secs(1)) => {},
                     }
-                    st.pending = s.orders.job(tenant, id).await.ok();
+                    match s.orders.job(tenant, id).await {
+                        Ok(j) => st.pending = Some(j),
+                        // The job is gone (its account was deleted): end the stream.
+                        Err(DomainError::NotFound) => return None,
+                        Err(_) => {}
+                    }
                 }
             }
         });

@@ -79,7 +79,9 @@ pub async fn post_graphql(
         Ok(a) => a,
         Err(resp) => return resp,
     };
-    let request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    // Client-supplied ids are kept for tracing but bounded (audit rows store 64 chars).
+    let request_id =
+        headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).map(|v| v.chars().take(64).collect::<String>());
     if let Some(a) = actor.as_mut() {
         a.request_id.clone_from(&request_id);
     }

@@ -23,6 +23,8 @@ use crate::{
 };
 
 const UNAUTHENTICATED: &str = "Unauthenticated";
+/// How often an open socket's credential is verified again.
+const RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
     if !origin_allowed(&state, &headers) {
@@ -68,9 +70,12 @@ async fn serve(state: AppState, socket: WebSocket, protocol: async_graphql::http
         });
 
     let services = state.services.clone();
+    // The credential accepted at connection_init, re-checked while the socket lives.
+    let (token_tx, mut token_rx) = tokio::sync::oneshot::channel::<String>();
     let gql = GqlWebSocket::new(state.schema.clone(), input, protocol).on_connection_init(move |payload| async move {
         let token = init_token(&payload)
             .ok_or_else(|| async_graphql::Error::new(format!("{UNAUTHENTICATED}: send a token in connection_init")))?;
+        let _ = token_tx.send(token.clone());
         let actor = services
             .identity
             .authenticate(&token)
@@ -83,8 +88,28 @@ async fn serve(state: AppState, socket: WebSocket, protocol: async_graphql::http
     });
     let mut gql = std::pin::pin!(gql);
     let shutdown = state.services.shutdown.clone();
+    let mut token: Option<String> = None;
+    let mut recheck = tokio::time::interval(RECHECK);
+    recheck.tick().await;
     loop {
         tokio::select! {
+            t = &mut token_rx, if token.is_none() => {
+                token = t.ok();
+            }
+            _ = recheck.tick(), if token.is_some() => {
+                // Expired token, logout everywhere, deactivation, revoked key: the socket
+                // closes within RECHECK instead of living on.
+                let still_valid = match &token {
+                    Some(t) => state.services.identity.authenticate(t).await.is_ok(),
+                    None => true,
+                };
+                if !still_valid {
+                    let _ = sink
+                        .send(Message::Close(Some(CloseFrame { code: 4401, reason: "credential expired or revoked".into() })))
+                        .await;
+                    break;
+                }
+            }
             msg = gql.next() => match msg {
                 Some(WsMessage::Text(text)) => {
                     if sink.send(Message::Text(text.into())).await.is_err() {

@@ -6,9 +6,8 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::{enums::JobStatus, job};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Set,
-    sea_query::{Expr, ExprTrait, LockBehavior, LockType},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict},
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -43,14 +42,11 @@ impl NewJob {
 /// Enqueues a job on `db` (pass the business transaction). Returns the job and whether
 /// it is new (false: an active job with the same key already existed).
 pub async fn enqueue(db: &impl ConnectionTrait, new: NewJob) -> DomainResult<(JobRecord, bool)> {
-    if let Some(key) = &new.job_key
-        && let Some(existing) = job::Entity::find().filter(job::Column::JobKey.eq(key.as_str())).one(db).await?
-    {
-        return Ok((existing, false));
-    }
     let now = Utc::now();
+    let id = Uuid::now_v7();
+    let key = new.job_key.clone();
     let model = job::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         organization_id: Set(new.organization_id),
         kind: Set(new.kind.to_owned()),
         job_key: Set(new.job_key),
@@ -67,10 +63,24 @@ pub async fn enqueue(db: &impl ConnectionTrait, new: NewJob) -> DomainResult<(Jo
         created_at: Set(now),
         updated_at: Set(now),
         finished_at: Set(None),
+    };
+    // `ON CONFLICT (job_key) DO NOTHING`: concurrent enqueuers (two tabs, two replicas'
+    // schedulers) never fail; the loser gets the existing job.
+    job::Entity::insert(model)
+        .on_conflict(OnConflict::column(job::Column::JobKey).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    let stored = job::Entity::find_by_id(id).one(db).await?;
+    if let Some(j) = stored {
+        return Ok((j, true));
     }
-    .insert(db)
-    .await?;
-    Ok((model, true))
+    let existing = match key {
+        Some(k) => job::Entity::find().filter(job::Column::JobKey.eq(k)).one(db).await?,
+        None => None,
+    };
+    existing
+        .map(|j| (j, false))
+        .ok_or_else(|| crate::error::DomainError::Conflict("job vanished while enqueueing".into()))
 }
 
 /// Claims up to `limit` due jobs of the given kinds for `worker`, leasing them until
@@ -88,6 +98,8 @@ pub async fn claim(
         .column(job::Column::Id)
         .filter(job::Column::Kind.is_in(kinds.iter().copied()))
         .filter(job::Column::RunAt.lte(now))
+        // A job that crashed its worker max_attempts times is not reclaimed forever.
+        .filter(Expr::col(job::Column::Attempts).lt(Expr::col(job::Column::MaxAttempts)))
         .filter(Condition::any().add(job::Column::Status.eq(JobStatus::Queued)).add(
             Condition::all().add(job::Column::Status.eq(JobStatus::Running)).add(job::Column::LockedUntil.lt(now)),
         ))

@@ -160,30 +160,47 @@ impl Runner {
         let id = job.id;
         let attempts = job.attempts;
         let max_attempts = job.max_attempts;
+        // Aborted when `execute` ends in any way (a panicking handler included), so a
+        // dead job never keeps its lease alive.
+        struct AbortOnDrop(tokio::task::JoinHandle<()>);
+        impl Drop for AbortOnDrop {
+            fn drop(&mut self) {
+                self.0.abort();
+            }
+        }
+        let lease_lost = CancellationToken::new();
         let heartbeat = {
+            let lost = lease_lost.clone();
             let db = self.db.clone();
             let worker = self.worker_id.clone();
             let lease = self.lease;
             let every = StdDuration::from_millis(u64::try_from(lease.num_milliseconds() / 3).unwrap_or(1_000).max(100));
-            tokio::spawn(async move {
+            AbortOnDrop(tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(every).await;
                     match queue::renew(&db, id, &worker, lease).await {
                         Ok(true) => {}
-                        Ok(false) => break,
+                        Ok(false) => {
+                            lost.cancel();
+                            break;
+                        }
                         Err(e) => tracing::warn!(job = %id, error = %e, "lease renewal failed"),
                     }
                 }
-            })
+            }))
         };
         let span = tracing::info_span!("job", job = %id, kind = %job.kind, attempt = attempts);
         let outcome = {
             let _enter = span.enter();
             tracing::info!("job started");
             drop(_enter);
-            handler.run(JobContext { job, db: self.db.clone() }).await
+            // Another worker owns the job once our lease is gone: stop working on it.
+            tokio::select! {
+                r = handler.run(JobContext { job, db: self.db.clone() }) => r,
+                () = lease_lost.cancelled() => Err(JobError::Transient("lease lost".into())),
+            }
         };
-        heartbeat.abort();
+        drop(heartbeat);
         let recorded = match &outcome {
             Ok(()) => queue::complete(&self.db, id, &self.worker_id).await,
             Err(JobError::Permanent(msg)) => queue::fail(&self.db, id, &self.worker_id, msg).await,

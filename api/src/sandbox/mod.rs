@@ -2,9 +2,12 @@
 //! `/sandbox/<provider>` when sandbox is on (and started on random ports by tests), and
 //! the demo tenant a newcomer can log into.
 
+pub mod aliexpress;
+pub mod amazon;
 pub mod demo;
 pub mod ebay;
 pub mod seed;
+pub mod wish;
 
 use std::sync::Arc;
 
@@ -16,11 +19,16 @@ pub const SANDBOX_ORDERS: usize = 250;
 #[derive(Clone)]
 pub struct Sandbox {
     pub ebay: Arc<ebay::EbayFake>,
+    pub aliexpress: Arc<aliexpress::AliExpressFake>,
+    pub wish: Arc<wish::WishFake>,
+    pub amazon: Arc<amazon::AmazonFake>,
 }
 
 impl Sandbox {
     /// Builds the fakes for a server reachable at `public_url`, with the sandbox app
-    /// registered and redirecting to this server's OAuth callbacks.
+    /// registered and redirecting to this server's OAuth callbacks. AliExpress and Wish
+    /// sellers bring their own app (made on the fake's `/portal/apps`), so only eBay and
+    /// Amazon get one here.
     pub fn new(public_url: &str) -> Self {
         let ebay = ebay::EbayFake::new(SANDBOX_ORDERS);
         ebay.register_app(
@@ -34,10 +42,38 @@ impl Sandbox {
         if let Ok(mut base) = ebay.base_url.lock() {
             *base = format!("{public_url}/sandbox/ebay");
         }
-        Self { ebay }
+
+        let aliexpress = aliexpress::AliExpressFake::new(SANDBOX_ORDERS);
+        if let Ok(mut base) = aliexpress.base_url.lock() {
+            *base = format!("{public_url}/sandbox/aliexpress");
+        }
+
+        let wish = wish::WishFake::new(SANDBOX_ORDERS);
+        if let Ok(mut base) = wish.base_url.lock() {
+            *base = format!("{public_url}/sandbox/wish");
+        }
+
+        let amazon = amazon::AmazonFake::new(SANDBOX_ORDERS);
+        amazon.register_app(
+            amazon::SANDBOX_CLIENT_ID,
+            amazon::FakeApp {
+                application_id: amazon::SANDBOX_APPLICATION_ID.into(),
+                client_secret: amazon::SANDBOX_CLIENT_SECRET.into(),
+                redirect_uri: format!("{public_url}/oauth/callback/amazon"),
+            },
+        );
+        if let Ok(mut base) = amazon.base_url.lock() {
+            *base = format!("{public_url}/sandbox/amazon");
+        }
+
+        Self { ebay, aliexpress, wish, amazon }
     }
 
     pub fn router(&self) -> Router {
-        Router::new().nest("/sandbox/ebay", self.ebay.router())
+        Router::new()
+            .nest("/sandbox/ebay", self.ebay.router())
+            .nest("/sandbox/aliexpress", self.aliexpress.router())
+            .nest("/sandbox/wish", self.wish.router())
+            .nest("/sandbox/amazon", self.amazon.router())
     }
 }

@@ -86,3 +86,71 @@ pub fn sku(i: usize) -> String {
 pub fn title(i: usize) -> String {
     PRODUCTS[i % PRODUCTS.len()].1.to_owned()
 }
+
+// Small wire helpers the fakes share. They hold no provider rule: each fake decides
+// its own shapes, encodings and errors.
+
+/// Splits a seeded phone like `+1 555 0042` into the calling code without `+` and the
+/// national number without spaces: `("1", "5550042")`.
+pub fn phone_parts(phone: &str) -> (String, String) {
+    let trimmed = phone.trim().trim_start_matches('+');
+    let (cc, rest) = trimmed.split_once(' ').unwrap_or(("", trimmed));
+    (cc.to_owned(), rest.chars().filter(|c| !c.is_whitespace()).collect())
+}
+
+/// `n` random bytes as lowercase hex.
+pub fn random_hex(n: usize) -> String {
+    let mut b = vec![0u8; n];
+    rand::fill(&mut b[..]);
+    hex::encode(b)
+}
+
+/// `len` random characters from `[A-Za-z0-9]`.
+pub fn random_alnum(len: usize) -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut b = vec![0u8; len];
+    rand::fill(&mut b[..]);
+    b.iter().map(|x| CHARS[usize::from(*x) % CHARS.len()] as char).collect()
+}
+
+/// Escapes text for an HTML attribute or body.
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Appends query parameters to a redirect URI, with `&` when it already has a `?`.
+pub fn append_query(uri: &str, pairs: &[(&str, &str)]) -> String {
+    let mut out = uri.to_owned();
+    let mut sep = if uri.ends_with('?') || uri.ends_with('&') {
+        None
+    } else if uri.contains('?') {
+        Some('&')
+    } else {
+        Some('?')
+    };
+    for (k, v) in pairs {
+        if let Some(c) = sep {
+            out.push(c);
+        }
+        out.push_str(&url_encode(k));
+        out.push('=');
+        out.push_str(&url_encode(v));
+        sep = Some('&');
+    }
+    out
+}
+
+/// Cents as a decimal string: `1234` → `"12.34"`.
+pub fn cents(c: i64) -> String {
+    format!("{}.{:02}", c / 100, c % 100)
+}

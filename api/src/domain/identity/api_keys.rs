@@ -28,6 +28,8 @@ pub struct CreatedApiKey {
 impl Identity {
     pub async fn create_api_key(&self, actor: &Actor, name: &str, role: Role) -> DomainResult<CreatedApiKey> {
         actor.require(Role::Admin)?;
+        // A key never mints keys: a leaked key must not outlive its revocation.
+        actor.require_user()?;
         let name = validate::name(name, 200, &["input", "name"]).map_err(|e| DomainError::User(vec![e]))?;
         if rank(role) > rank(actor.role()) {
             return Err(DomainError::user(

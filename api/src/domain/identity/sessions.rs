@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// A signed-in session: returned by sign-up, login and refresh.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Session {
     pub access_token: String,
     pub access_token_expires_at: DateTime<Utc>,
@@ -29,6 +29,15 @@ pub struct Session {
     pub refresh_token_id: Uuid,
     pub user: user::Model,
     pub membership: membership::Model,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("user", &self.user.id)
+            .field("expires", &self.access_token_expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Identity {

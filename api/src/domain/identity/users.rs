@@ -28,7 +28,7 @@ pub struct UserView {
     pub membership: membership::Model,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewUser {
     pub email: String,
     pub password: String,
@@ -92,6 +92,8 @@ impl Identity {
     /// An ADMIN or OWNER adds a user to their organization, at most at their own role.
     pub async fn create_user(&self, actor: &Actor, input: NewUser) -> DomainResult<UserView> {
         actor.require(Role::Admin)?;
+        // Managing people is for people: API keys cannot create or change users.
+        actor.require_user()?;
         let email = validate::email(&input.email, &["input", "email"]).map_err(|e| DomainError::User(vec![e]))?;
         if rank(input.role) > rank(actor.role()) {
             return Err(DomainError::user(
@@ -130,6 +132,7 @@ impl Identity {
 
     pub async fn update_user_role(&self, actor: &Actor, user_id: Uuid, role: Role) -> DomainResult<UserView> {
         actor.require(Role::Admin)?;
+        actor.require_user()?;
         if actor.user_id() == Some(user_id) {
             return Err(DomainError::user(
                 UserErrorCode::RoleNotAllowed,
@@ -189,6 +192,7 @@ impl Identity {
     /// they hold stops working at once.
     pub async fn deactivate_user(&self, actor: &Actor, user_id: Uuid) -> DomainResult<UserView> {
         actor.require(Role::Admin)?;
+        actor.require_user()?;
         if actor.user_id() == Some(user_id) {
             return Err(DomainError::user(
                 UserErrorCode::RoleNotAllowed,

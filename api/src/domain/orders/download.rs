@@ -102,6 +102,7 @@ pub async fn run(
     let mut cursor = if payload.since.is_none() { acc.sync_cursor.clone() } else { None };
     let mut newest = acc.sync_watermark;
     let mut progress = DownloadProgress::default();
+    let started = Utc::now();
 
     let result: Result<(), DownloadError> = async {
         loop {
@@ -139,6 +140,14 @@ pub async fn run(
         }
     }
     .await;
+    if let Err(DownloadError::Fail(_)) = &result {
+        // A cursor that led to a permanent failure must not poison the next run.
+        account::Entity::update_many()
+            .col_expr(account::Column::SyncCursor, sea_orm::sea_query::Expr::value(Option::<String>::None))
+            .filter(account::Column::Id.eq(acc.id))
+            .exec(db)
+            .await?;
+    }
     result?;
 
     let fresh = account::Entity::find_by_id(acc.id)
@@ -146,7 +155,11 @@ pub async fn run(
         .await?
         .ok_or_else(|| DownloadError::Fail("account deleted".into()))?;
     let mut active: account::ActiveModel = fresh.into();
-    active.sync_watermark = Set(newest.or(Some(since)));
+    // Providers do not page in update order (offsets, page numbers, tokens): an order
+    // changed during this run may sit on a page already read. Never move the watermark
+    // past the run's start (minus a margin); ingest is idempotent, so overlap is free.
+    let cap = started - Duration::minutes(10);
+    active.sync_watermark = Set(Some(newest.map_or(since, |n| n.min(cap)).max(since)));
     active.sync_cursor = Set(None);
     active.last_synced_at = Set(Some(Utc::now()));
     active.last_sync_error = Set(None);

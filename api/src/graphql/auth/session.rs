@@ -14,23 +14,27 @@ use crate::{
 pub struct SignUpInput {
     pub organization_name: String,
     pub email: String,
+    #[graphql(secret)]
     pub password: String,
 }
 
 #[derive(InputObject)]
 pub struct LoginInput {
     pub email: String,
+    #[graphql(secret)]
     pub password: String,
 }
 
 #[derive(InputObject)]
 pub struct RefreshTokenInput {
+    #[graphql(secret)]
     pub refresh_token: String,
 }
 
 #[derive(InputObject)]
 pub struct LogoutInput {
     /// The session's refresh token; its whole rotation family is revoked.
+    #[graphql(secret)]
     pub refresh_token: Option<String>,
     /// Also end every other session of the signed-in user (access tokens included).
     #[graphql(default)]

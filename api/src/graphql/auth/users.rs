@@ -14,6 +14,7 @@ use crate::{
 #[derive(InputObject)]
 pub struct CreateUserInput {
     pub email: String,
+    #[graphql(secret)]
     pub password: String,
     pub role: Role,
 }

@@ -9,11 +9,12 @@ use crate::connectors::{
 };
 
 #[derive(Deserialize)]
-struct Envelope<T> {
+struct Envelope {
     code: i64,
     #[serde(default)]
     message: String,
-    data: Option<T>,
+    #[serde(default)]
+    data: serde_json::Value,
 }
 
 /// Opens `{code, message, data}`; maps Wish error codes onto connector errors.
@@ -22,7 +23,8 @@ pub(super) fn unwrap_envelope<T: DeserializeOwned>(
     body: &[u8],
     token_call: bool,
 ) -> Result<T, ConnectorError> {
-    let env: Envelope<T> = match serde_json::from_slice(body) {
+    // The envelope first: error responses carry `data` of another shape (or none).
+    let env: Envelope = match serde_json::from_slice(body) {
         Ok(e) => e,
         Err(e) if (200..300).contains(&status) => return Err(ConnectorError::Decode(format!("Wish response: {e}"))),
         Err(_) if status >= 500 => return Err(ConnectorError::Transient(format!("HTTP {status}"))),
@@ -31,7 +33,10 @@ pub(super) fn unwrap_envelope<T: DeserializeOwned>(
         }
     };
     if env.code == 0 && (200..300).contains(&status) {
-        return env.data.ok_or_else(|| ConnectorError::Decode("Wish response without data".into()));
+        if env.data.is_null() {
+            return Err(ConnectorError::Decode("Wish response without data".into()));
+        }
+        return serde_json::from_value(env.data).map_err(|e| ConnectorError::Decode(format!("Wish response: {e}")));
     }
     let msg = format!("Wish {}: {}", env.code, env.message);
     Err(match env.code {
