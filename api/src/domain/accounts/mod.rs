@@ -294,9 +294,26 @@ impl Accounts {
             .one(&self.db)
             .await?
             .ok_or(DomainError::NotFound)?;
+        if acc.status == AccountStatus::Disabled {
+            return Err(DomainError::Conflict("the account is disabled; enable it before authorizing".into()));
+        }
         let pc = self.platform(platform)?.clone();
         let creds = self.open_credentials(&acc)?;
         let app = self.app_for(&acc, &creds)?;
+        // Claim the state before spending the code: two deliveries of the same redirect
+        // cannot both complete (Wish keeps its state: it lives in the registered URL).
+        if platform != Platform::Wish {
+            let claimed = account::Entity::update_many()
+                .col_expr(account::Column::OauthState, sea_orm::sea_query::Expr::value(Option::<String>::None))
+                .filter(account::Column::Id.eq(acc.id))
+                .filter(account::Column::OauthState.eq(state))
+                .exec(&self.db)
+                .await?
+                .rows_affected;
+            if claimed != 1 {
+                return Err(DomainError::NotFound);
+            }
+        }
         let tokens = match pc.connector.exchange_code(&app, code).await {
             Ok(t) => t,
             Err(e) => {

@@ -1,7 +1,7 @@
 //! Access tokens for connector calls, refreshed before expiry. One refresh per account at
 //! a time however many callers ask: an in-process async lock per account, then — inside a
 //! write transaction that row-locks the account on PostgreSQL (`SELECT … FOR UPDATE`) and
-//! takes SQLite's write lock (`BEGIN IMMEDIATE`) — the expiry is re-read, so a refresh
+//! on SQLite (one node) the in-process lock alone — the expiry is re-read, so a refresh
 //! another process just made is reused instead of repeated.
 
 use std::{
@@ -11,7 +11,7 @@ use std::{
 
 use chrono::{Duration, Utc};
 use entity::{account, enums::AccountStatus};
-use sea_orm::{ActiveModelTrait, EntityTrait, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, QuerySelect, Set};
 use secrecy::SecretString;
 use uuid::Uuid;
 
@@ -89,19 +89,40 @@ impl Accounts {
 
         let lock = self.refresh_locks.for_account(account_id);
         let _guard = lock.lock().await;
-        let txn = begin_write(&self.db).await.map_err(DomainError::from)?;
-        let acc = account::Entity::find_by_id(account_id)
-            .lock_exclusive()
-            .one(&txn)
-            .await
-            .map_err(DomainError::from)?
-            .ok_or(DomainError::NotFound)?;
+        if self.db.get_database_backend() == DbBackend::Postgres {
+            // Across replicas: the account row stays locked while this process refreshes.
+            let txn = begin_write(&self.db).await.map_err(DomainError::from)?;
+            let result = self.refresh_with(&txn, account_id, stale_expiry, true).await;
+            txn.commit().await.map_err(DomainError::from)?;
+            result
+        } else {
+            // SQLite runs on one node, where the in-process lock already serialises
+            // refreshes; holding SQLite's single write lock across an HTTP call would stall
+            // every other writer.
+            self.refresh_with(&self.db, account_id, stale_expiry, false).await
+        }
+    }
+
+    async fn refresh_with<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        account_id: Uuid,
+        stale_expiry: Option<chrono::DateTime<Utc>>,
+        lock_row: bool,
+    ) -> Result<SecretString, TokenError> {
+        let fresh = |a: &account::Model| {
+            a.access_token_expires_at.is_some_and(|t| t - Utc::now() > Duration::seconds(MARGIN_SECS))
+        };
+        let mut q = account::Entity::find_by_id(account_id);
+        if lock_row {
+            q = q.lock_exclusive();
+        }
+        let acc = q.one(conn).await.map_err(DomainError::from)?.ok_or(DomainError::NotFound)?;
         // Someone refreshed while we waited: use theirs.
         if fresh(&acc)
             && acc.access_token_expires_at != stale_expiry
             && let Some(t) = self.credentials(&acc)?.access_token
         {
-            txn.commit().await.map_err(DomainError::from)?;
             return Ok(t);
         }
         let creds = self.credentials(&acc)?;
@@ -124,8 +145,7 @@ impl Accounts {
                 active.status = Set(AccountStatus::NeedsReauthorization);
                 active.last_sync_error = Set(Some(message.clone()));
                 active.updated_at = Set(Utc::now());
-                active.update(&txn).await.map_err(DomainError::from)?;
-                txn.commit().await.map_err(DomainError::from)?;
+                active.update(conn).await.map_err(DomainError::from)?;
                 return Err(TokenError::NeedsReauthorization(message));
             }
             Err(e) => return Err(e.into()),
@@ -140,8 +160,7 @@ impl Accounts {
         active.access_token_expires_at = Set(Some(tokens.access_expires_at));
         active.refresh_token_expires_at = Set(refresh_expiry);
         active.updated_at = Set(Utc::now());
-        active.update(&txn).await.map_err(DomainError::from)?;
-        txn.commit().await.map_err(DomainError::from)?;
+        active.update(conn).await.map_err(DomainError::from)?;
         tracing::info!(account = %account_id, "access token refreshed");
         Ok(tokens.access_token)
     }

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::{enums::Role, membership, organization, refresh_token, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -11,6 +12,7 @@ use uuid::Uuid;
 use super::Identity;
 use crate::{
     auth::{Actor, opaque, password},
+    db::begin_write,
     domain::{
         audit::{self, By},
         validate,
@@ -154,17 +156,22 @@ impl Identity {
             return Err(unauthenticated);
         }
 
-        // Compare-and-set: exactly one caller can consume this token.
+        // One transaction: consume (compare-and-set), check the user, issue the successor.
+        // A failure anywhere rolls the consumption back, so a retry is not mistaken for
+        // reuse. The token row is locked first and the user row second — the same order
+        // "log out everywhere" uses — so the two serialise instead of racing.
+        let txn = begin_write(&self.db).await?;
         let consumed = refresh_token::Entity::update_many()
             .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
             .filter(refresh_token::Column::Id.eq(row.id))
             .filter(refresh_token::Column::UsedAt.is_null())
             .filter(refresh_token::Column::RevokedAt.is_null())
-            .exec(&self.db)
+            .exec(&txn)
             .await?
             .rows_affected
             == 1;
         if !consumed {
+            txn.rollback().await?;
             self.revoke_family(
                 row.organization_id,
                 row.family_id,
@@ -175,33 +182,24 @@ impl Identity {
             tracing::warn!(user_id = %row.user_id, family = %row.family_id, "refresh token reuse: family revoked");
             return Err(unauthenticated);
         }
-
-        let user = user::Entity::find_by_id(row.user_id).one(&self.db).await?;
-        let membership = membership_in(&self.db, row.organization_id, row.user_id).await?;
+        let user = user::Entity::find_by_id(row.user_id).lock_exclusive().one(&txn).await?;
+        let membership = membership_in(&txn, row.organization_id, row.user_id).await?;
         let (Some(user), Some(membership)) = (user, membership) else {
             return Err(unauthenticated);
         };
         if user.deactivated_at.is_some() {
+            txn.rollback().await?;
             self.revoke_family(row.organization_id, row.family_id, By::System, "session.revoked").await?;
             return Err(unauthenticated);
         }
-        let old_id = row.id;
-        let family = row.family_id;
-        self.db
-            .transaction::<_, _, DomainError>(|txn| {
-                let this = self.clone();
-                Box::pin(async move {
-                    let session = this.issue_session(txn, user, membership, family).await?;
-                    refresh_token::Entity::update_many()
-                        .col_expr(refresh_token::Column::ReplacedById, Expr::value(session.refresh_token_id))
-                        .filter(refresh_token::Column::Id.eq(old_id))
-                        .exec(txn)
-                        .await?;
-                    Ok(session)
-                })
-            })
-            .await
-            .map_err(Into::into)
+        let session = self.issue_session(&txn, user, membership, row.family_id).await?;
+        refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::ReplacedById, Expr::value(session.refresh_token_id))
+            .filter(refresh_token::Column::Id.eq(row.id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(session)
     }
 
     /// Ends the session the refresh token belongs to; with `all_sessions`, every session

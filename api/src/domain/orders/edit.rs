@@ -255,6 +255,9 @@ pub async fn sync_skus_from_orders(db: &DatabaseConnection, bus: &EventBus, acto
         .filter_map(|(code, title)| code.map(|c| (c.trim().to_owned(), title)))
         .filter(|(c, _)| !c.is_empty() && c.chars().count() <= 100 && !existing.contains(c))
         .collect();
+    let mut missing = missing;
+    missing.sort();
+    missing.dedup_by(|a, b| a.0 == b.0);
     let created = missing.len() as u64;
     for chunk in missing.chunks(500) {
         ensure_skus(&txn, org, chunk).await?;
@@ -265,13 +268,13 @@ pub async fn sync_skus_from_orders(db: &DatabaseConnection, bus: &EventBus, acto
         sea_orm::DatabaseBackend::Postgres => {
             "UPDATE order_items SET sku_id = skus.id FROM skus \
              WHERE order_items.organization_id = $1 AND order_items.sku_id IS NULL \
-             AND skus.organization_id = order_items.organization_id AND skus.code = order_items.platform_sku"
+             AND skus.organization_id = order_items.organization_id AND skus.code = TRIM(order_items.platform_sku)"
         }
         _ => {
             "UPDATE order_items SET sku_id = (SELECT skus.id FROM skus WHERE skus.organization_id = order_items.organization_id \
-             AND skus.code = order_items.platform_sku) \
+             AND skus.code = TRIM(order_items.platform_sku)) \
              WHERE organization_id = $1 AND sku_id IS NULL AND EXISTS (SELECT 1 FROM skus WHERE skus.organization_id = order_items.organization_id \
-             AND skus.code = order_items.platform_sku)"
+             AND skus.code = TRIM(order_items.platform_sku))"
         }
     };
     let linked = txn.execute_raw(Statement::from_sql_and_values(backend, sql, [org.into()])).await?.rows_affected();
