@@ -50,3 +50,26 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     })
     .await
 }
+
+/// Runs `f` in a write transaction ([`begin_write`]): commit on `Ok`, roll back on `Err`.
+pub async fn write_transaction<F, T, E>(db: &DatabaseConnection, f: F) -> Result<T, E>
+where
+    F: for<'c> FnOnce(
+            &'c DatabaseTransaction,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, E>> + Send + 'c>>
+        + Send,
+    T: Send,
+    E: From<DbErr> + Send,
+{
+    let txn = begin_write(db).await?;
+    match f(&txn).await {
+        Ok(v) => {
+            txn.commit().await?;
+            Ok(v)
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e)
+        }
+    }
+}

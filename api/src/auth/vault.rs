@@ -50,8 +50,9 @@ impl std::fmt::Debug for Vault {
     }
 }
 
-fn aad(tenant: Uuid, account: Uuid, purpose: &str) -> Vec<u8> {
-    format!("shipgate/credentials/v{KEY_VERSION}|{tenant}|{account}|{purpose}").into_bytes()
+/// Associated data: the key version the row was sealed with, tenant, account, purpose.
+fn aad(version: i32, tenant: Uuid, account: Uuid, purpose: &str) -> Vec<u8> {
+    format!("shipgate/credentials/v{version}|{tenant}|{account}|{purpose}").into_bytes()
 }
 
 impl Vault {
@@ -68,7 +69,10 @@ impl Vault {
         rand::fill(&mut nonce);
         let ciphertext = self
             .cipher()
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad(tenant, account, purpose) })
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload { msg: plaintext, aad: &aad(KEY_VERSION, tenant, account, purpose) },
+            )
             .map_err(|_| VaultError::Seal)?;
         Ok(Sealed { ciphertext, nonce: nonce.to_vec(), key_version: KEY_VERSION })
     }
@@ -83,7 +87,7 @@ impl Vault {
         self.cipher()
             .decrypt(
                 Nonce::from_slice(&sealed.nonce),
-                Payload { msg: &sealed.ciphertext, aad: &aad(tenant, account, purpose) },
+                Payload { msg: &sealed.ciphertext, aad: &aad(sealed.key_version, tenant, account, purpose) },
             )
             .map_err(|_| VaultError::Open)
     }

@@ -4,12 +4,12 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{enums::Role, membership, organization, refresh_token, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
 use super::Identity;
+use crate::db::write_transaction;
 use crate::{
     auth::{Actor, opaque, password},
     db::begin_write,
@@ -54,52 +54,50 @@ impl Identity {
         password::check_policy(password, &email)?;
         let hash = self.hasher.hash(password.to_owned()).await?;
 
-        let (session, events) = self
-            .db
-            .transaction::<_, _, DomainError>(|txn| {
-                let this = self.clone();
-                Box::pin(async move {
-                    ensure_email_free(txn, &email).await?;
-                    let now = Utc::now();
-                    let org = organization::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        name: Set(org_name),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                    }
-                    .insert(txn)
-                    .await?;
-                    let (user, membership) = insert_user(txn, org.id, &email, hash, Role::Owner, false).await?;
-                    let mut events = Vec::new();
-                    events.push(
-                        audit::record(
-                            txn,
-                            org.id,
-                            By::User { user_id: user.id },
-                            "organization.created",
-                            "Organization",
-                            Some(org.id),
-                            None,
-                        )
-                        .await?,
-                    );
-                    events.push(
-                        audit::record(
-                            txn,
-                            org.id,
-                            By::User { user_id: user.id },
-                            "user.signed_up",
-                            "User",
-                            Some(user.id),
-                            None,
-                        )
-                        .await?,
-                    );
-                    let session = this.issue_session(txn, user, membership, Uuid::now_v7()).await?;
-                    Ok((session, events))
-                })
+        let (session, events) = write_transaction::<_, _, DomainError>(&self.db, |txn| {
+            let this = self.clone();
+            Box::pin(async move {
+                ensure_email_free(txn, &email).await?;
+                let now = Utc::now();
+                let org = organization::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    name: Set(org_name),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                }
+                .insert(txn)
+                .await?;
+                let (user, membership) = insert_user(txn, org.id, &email, hash, Role::Owner, false).await?;
+                let mut events = Vec::new();
+                events.push(
+                    audit::record(
+                        txn,
+                        org.id,
+                        By::User { user_id: user.id },
+                        "organization.created",
+                        "Organization",
+                        Some(org.id),
+                        None,
+                    )
+                    .await?,
+                );
+                events.push(
+                    audit::record(
+                        txn,
+                        org.id,
+                        By::User { user_id: user.id },
+                        "user.signed_up",
+                        "User",
+                        Some(user.id),
+                        None,
+                    )
+                    .await?,
+                );
+                let session = this.issue_session(txn, user, membership, Uuid::now_v7()).await?;
+                Ok((session, events))
             })
-            .await?;
+        })
+        .await?;
         self.bus.publish_all(events);
         Ok(session)
     }
@@ -122,19 +120,17 @@ impl Identity {
             _ => return Err(invalid()),
         };
         let membership = primary_membership(&self.db, user.id).await?.ok_or_else(invalid)?;
-        let session = self
-            .db
-            .transaction::<_, _, DomainError>(|txn| {
-                let this = self.clone();
-                Box::pin(async move {
-                    let now = Utc::now();
-                    let mut active: user::ActiveModel = user.into();
-                    active.last_login_at = Set(Some(now));
-                    let user = active.update(txn).await?;
-                    this.issue_session(txn, user, membership, Uuid::now_v7()).await
-                })
+        let session = write_transaction::<_, _, DomainError>(&self.db, |txn| {
+            let this = self.clone();
+            Box::pin(async move {
+                let now = Utc::now();
+                let mut active: user::ActiveModel = user.into();
+                active.last_login_at = Set(Some(now));
+                let user = active.update(txn).await?;
+                this.issue_session(txn, user, membership, Uuid::now_v7()).await
             })
-            .await?;
+        })
+        .await?;
         Ok(session)
     }
 
@@ -226,27 +222,25 @@ impl Identity {
             let actor = actor.ok_or(DomainError::Unauthenticated("sign in to end all sessions"))?;
             let user_id = actor.require_user()?;
             let org = actor.tenant().id();
-            let events = self
-                .db
-                .transaction::<_, _, DomainError>(|txn| {
-                    let actor = actor.clone();
-                    Box::pin(async move {
-                        revoke_user_sessions(txn, user_id).await?;
-                        Ok(vec![
-                            audit::record(
-                                txn,
-                                org,
-                                By::Actor(&actor),
-                                "session.logged_out_everywhere",
-                                "User",
-                                Some(user_id),
-                                None,
-                            )
-                            .await?,
-                        ])
-                    })
+            let events = write_transaction::<_, _, DomainError>(&self.db, |txn| {
+                let actor = actor.clone();
+                Box::pin(async move {
+                    revoke_user_sessions(txn, user_id).await?;
+                    Ok(vec![
+                        audit::record(
+                            txn,
+                            org,
+                            By::Actor(&actor),
+                            "session.logged_out_everywhere",
+                            "User",
+                            Some(user_id),
+                            None,
+                        )
+                        .await?,
+                    ])
                 })
-                .await?;
+            })
+            .await?;
             self.bus.publish_all(events);
         }
         Ok(())
@@ -254,7 +248,7 @@ impl Identity {
 
     async fn revoke_family(&self, org: Uuid, family: Uuid, by: By<'_>, action: &str) -> DomainResult<()> {
         let now = Utc::now();
-        let txn = self.db.begin().await?;
+        let txn = begin_write(&self.db).await?;
         refresh_token::Entity::update_many()
             .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
             .filter(refresh_token::Column::FamilyId.eq(family))

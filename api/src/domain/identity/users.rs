@@ -2,15 +2,14 @@
 
 use chrono::Utc;
 use entity::{enums::Role, membership, organization, user};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::{
     Identity,
     sessions::{ensure_email_free, insert_user, membership_in, revoke_user_sessions},
 };
+use crate::db::write_transaction;
 use crate::{
     auth::{Actor, Tenant, actor::rank, password},
     domain::{
@@ -105,27 +104,25 @@ impl Identity {
         password::check_policy(&input.password, &email)?;
         let hash = self.hasher.hash(input.password).await?;
         let org = actor.tenant().id();
-        let (view, event) = self
-            .db
-            .transaction::<_, _, DomainError>(|txn| {
-                let actor = actor.clone();
-                Box::pin(async move {
-                    ensure_email_free(txn, &email).await?;
-                    let (user, membership) = insert_user(txn, org, &email, hash, input.role, false).await?;
-                    let event = audit::record(
-                        txn,
-                        org,
-                        By::Actor(&actor),
-                        "user.created",
-                        "User",
-                        Some(user.id),
-                        Some(serde_json::json!({ "role": input.role })),
-                    )
-                    .await?;
-                    Ok((UserView { user, membership }, event))
-                })
+        let (view, event) = write_transaction::<_, _, DomainError>(&self.db, |txn| {
+            let actor = actor.clone();
+            Box::pin(async move {
+                ensure_email_free(txn, &email).await?;
+                let (user, membership) = insert_user(txn, org, &email, hash, input.role, false).await?;
+                let event = audit::record(
+                    txn,
+                    org,
+                    By::Actor(&actor),
+                    "user.created",
+                    "User",
+                    Some(user.id),
+                    Some(serde_json::json!({ "role": input.role })),
+                )
+                .await?;
+                Ok((UserView { user, membership }, event))
             })
-            .await?;
+        })
+        .await?;
         self.bus.publish_all([event]);
         Ok(view)
     }
@@ -148,42 +145,40 @@ impl Identity {
             ));
         }
         let org = actor.tenant().id();
-        let (view, event) = self
-            .db
-            .transaction::<_, _, DomainError>(|txn| {
-                let actor = actor.clone();
-                Box::pin(async move {
-                    let target = membership_in(txn, org, user_id).await?.ok_or(DomainError::NotFound)?;
-                    if rank(target.role) > rank(actor.role()) {
-                        return Err(DomainError::user(
-                            UserErrorCode::RoleNotAllowed,
-                            &["input", "userId"],
-                            "You cannot change the role of someone above you.",
-                        ));
-                    }
-                    if target.role == Role::Owner && role != Role::Owner {
-                        ensure_other_owner(txn, org, user_id).await?;
-                    }
-                    let previous = target.role;
-                    let mut active: membership::ActiveModel = target.into();
-                    active.role = Set(role);
-                    active.updated_at = Set(Utc::now());
-                    let membership = active.update(txn).await?;
-                    let user = user::Entity::find_by_id(user_id).one(txn).await?.ok_or(DomainError::NotFound)?;
-                    let event = audit::record(
-                        txn,
-                        org,
-                        By::Actor(&actor),
-                        "user.role_changed",
-                        "User",
-                        Some(user_id),
-                        Some(serde_json::json!({ "from": previous, "to": role })),
-                    )
-                    .await?;
-                    Ok((UserView { user, membership }, event))
-                })
+        let (view, event) = write_transaction::<_, _, DomainError>(&self.db, |txn| {
+            let actor = actor.clone();
+            Box::pin(async move {
+                let target = membership_in(txn, org, user_id).await?.ok_or(DomainError::NotFound)?;
+                if rank(target.role) > rank(actor.role()) {
+                    return Err(DomainError::user(
+                        UserErrorCode::RoleNotAllowed,
+                        &["input", "userId"],
+                        "You cannot change the role of someone above you.",
+                    ));
+                }
+                if target.role == Role::Owner && role != Role::Owner {
+                    ensure_other_owner(txn, org, user_id).await?;
+                }
+                let previous = target.role;
+                let mut active: membership::ActiveModel = target.into();
+                active.role = Set(role);
+                active.updated_at = Set(Utc::now());
+                let membership = active.update(txn).await?;
+                let user = user::Entity::find_by_id(user_id).one(txn).await?.ok_or(DomainError::NotFound)?;
+                let event = audit::record(
+                    txn,
+                    org,
+                    By::Actor(&actor),
+                    "user.role_changed",
+                    "User",
+                    Some(user_id),
+                    Some(serde_json::json!({ "from": previous, "to": role })),
+                )
+                .await?;
+                Ok((UserView { user, membership }, event))
             })
-            .await?;
+        })
+        .await?;
         self.bus.publish_all([event]);
         Ok(view)
     }
@@ -201,42 +196,39 @@ impl Identity {
             ));
         }
         let org = actor.tenant().id();
-        let (view, event) = self
-            .db
-            .transaction::<_, _, DomainError>(|txn| {
-                let actor = actor.clone();
-                Box::pin(async move {
-                    let membership = membership_in(txn, org, user_id).await?.ok_or(DomainError::NotFound)?;
-                    if rank(membership.role) > rank(actor.role()) {
-                        return Err(DomainError::user(
-                            UserErrorCode::RoleNotAllowed,
-                            &["input", "userId"],
-                            "You cannot deactivate someone above you.",
-                        ));
-                    }
-                    if membership.role == Role::Owner {
-                        ensure_other_owner(txn, org, user_id).await?;
-                    }
-                    let user = user::Entity::find_by_id(user_id).one(txn).await?.ok_or(DomainError::NotFound)?;
-                    if user.deactivated_at.is_some() {
-                        return Err(DomainError::user(
-                            UserErrorCode::InvalidState,
-                            &["input", "userId"],
-                            "The user is already deactivated.",
-                        ));
-                    }
-                    revoke_user_sessions(txn, user_id).await?;
-                    let mut active: user::ActiveModel =
-                        user::Entity::find_by_id(user_id).one(txn).await?.ok_or(DomainError::NotFound)?.into();
-                    active.deactivated_at = Set(Some(Utc::now()));
-                    let user = active.update(txn).await?;
-                    let event =
-                        audit::record(txn, org, By::Actor(&actor), "user.deactivated", "User", Some(user_id), None)
-                            .await?;
-                    Ok((UserView { user, membership }, event))
-                })
+        let (view, event) = write_transaction::<_, _, DomainError>(&self.db, |txn| {
+            let actor = actor.clone();
+            Box::pin(async move {
+                let membership = membership_in(txn, org, user_id).await?.ok_or(DomainError::NotFound)?;
+                if rank(membership.role) > rank(actor.role()) {
+                    return Err(DomainError::user(
+                        UserErrorCode::RoleNotAllowed,
+                        &["input", "userId"],
+                        "You cannot deactivate someone above you.",
+                    ));
+                }
+                if membership.role == Role::Owner {
+                    ensure_other_owner(txn, org, user_id).await?;
+                }
+                let user = user::Entity::find_by_id(user_id).one(txn).await?.ok_or(DomainError::NotFound)?;
+                if user.deactivated_at.is_some() {
+                    return Err(DomainError::user(
+                        UserErrorCode::InvalidState,
+                        &["input", "userId"],
+                        "The user is already deactivated.",
+                    ));
+                }
+                revoke_user_sessions(txn, user_id).await?;
+                let mut active: user::ActiveModel =
+                    user::Entity::find_by_id(user_id).one(txn).await?.ok_or(DomainError::NotFound)?.into();
+                active.deactivated_at = Set(Some(Utc::now()));
+                let user = active.update(txn).await?;
+                let event =
+                    audit::record(txn, org, By::Actor(&actor), "user.deactivated", "User", Some(user_id), None).await?;
+                Ok((UserView { user, membership }, event))
             })
-            .await?;
+        })
+        .await?;
         self.bus.publish_all([event]);
         Ok(view)
     }
@@ -253,37 +245,34 @@ impl Identity {
         let email = validate::email(email, &["email"]).map_err(|e| DomainError::User(vec![e]))?;
         password::check_policy(password, &email)?;
         let hash = self.hasher.hash(password.to_owned()).await?;
-        let (view, events) = self
-            .db
-            .transaction::<_, _, DomainError>(|txn| {
-                Box::pin(async move {
-                    ensure_email_free(txn, &email).await?;
-                    let now = Utc::now();
-                    let org_id = match organization {
-                        OrgChoice::Existing(id) => {
-                            organization::Entity::find_by_id(id).one(txn).await?.ok_or(DomainError::NotFound)?.id
+        let (view, events) = write_transaction::<_, _, DomainError>(&self.db, |txn| {
+            Box::pin(async move {
+                ensure_email_free(txn, &email).await?;
+                let now = Utc::now();
+                let org_id = match organization {
+                    OrgChoice::Existing(id) => {
+                        organization::Entity::find_by_id(id).one(txn).await?.ok_or(DomainError::NotFound)?.id
+                    }
+                    OrgChoice::New(name) => {
+                        let name =
+                            validate::name(&name, 200, &["organization"]).map_err(|e| DomainError::User(vec![e]))?;
+                        organization::ActiveModel {
+                            id: Set(Uuid::now_v7()),
+                            name: Set(name),
+                            created_at: Set(now),
+                            updated_at: Set(now),
                         }
-                        OrgChoice::New(name) => {
-                            let name = validate::name(&name, 200, &["organization"])
-                                .map_err(|e| DomainError::User(vec![e]))?;
-                            organization::ActiveModel {
-                                id: Set(Uuid::now_v7()),
-                                name: Set(name),
-                                created_at: Set(now),
-                                updated_at: Set(now),
-                            }
-                            .insert(txn)
-                            .await?
-                            .id
-                        }
-                    };
-                    let (user, membership) = insert_user(txn, org_id, &email, hash, role, is_staff).await?;
-                    let event =
-                        audit::record(txn, org_id, By::System, "user.created", "User", Some(user.id), None).await?;
-                    Ok((UserView { user, membership }, vec![event]))
-                })
+                        .insert(txn)
+                        .await?
+                        .id
+                    }
+                };
+                let (user, membership) = insert_user(txn, org_id, &email, hash, role, is_staff).await?;
+                let event = audit::record(txn, org_id, By::System, "user.created", "User", Some(user.id), None).await?;
+                Ok((UserView { user, membership }, vec![event]))
             })
-            .await?;
+        })
+        .await?;
         self.bus.publish_all(events);
         Ok(view)
     }
