@@ -61,7 +61,7 @@ pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Res
     let bus = EventBus::new(1024);
     let hasher = PasswordHasherPool::new(settings.limits.password_hash_permits);
     let identity = Identity::new(db.clone(), jwt, hasher, bus.clone(), settings.refresh_token_ttl_secs);
-    let sandbox = settings.sandbox.then(|| Sandbox::new(&settings.public_url));
+    let sandbox = settings.sandbox.then(|| Sandbox::new(&settings.public_url, settings.sandbox_orders));
     let platforms = marketplace_connectors(&settings)?;
     let accounts = Accounts::new(
         db.clone(),

@@ -67,6 +67,8 @@ pub struct Settings {
     pub refresh_token_ttl_secs: i64,
     /// Create the demo organization and user on an empty database when sandbox is on.
     pub seed_demo: bool,
+    /// Orders each sandbox marketplace is seeded with.
+    pub sandbox_orders: usize,
     /// Where `/oauth/callback/{platform}` sends the browser when authorization ends
     /// (`?account=<id>&status=connected|error&message=…` is appended).
     pub spa_url: Option<String>,
@@ -241,6 +243,13 @@ impl Settings {
             refresh_token_ttl_secs: 30 * 24 * 3600,
             seed_demo,
             spa_url: lookup("SHIPGATE_SPA_URL"),
+            sandbox_orders: match lookup("SHIPGATE_SANDBOX_ORDERS") {
+                Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid {
+                    key: "SHIPGATE_SANDBOX_ORDERS",
+                    message: format!("expected a count, got {v:?}"),
+                })?,
+                None => crate::sandbox::SANDBOX_ORDERS,
+            },
             ebay: EbaySettings {
                 client_id: lookup("SHIPGATE_EBAY_CLIENT_ID"),
                 client_secret: lookup("SHIPGATE_EBAY_CLIENT_SECRET").map(SecretString::from),
@@ -280,6 +289,7 @@ impl Settings {
             refresh_token_ttl_secs: 30 * 24 * 3600,
             seed_demo: false,
             spa_url: None,
+            sandbox_orders: crate::sandbox::SANDBOX_ORDERS,
             ebay: EbaySettings::default(),
             aliexpress_url: None,
             wish_url: None,

@@ -372,7 +372,9 @@ async fn get_orders(State(fake): State<Arc<EbayFake>>, headers: HeaderMap, Query
         )
             .into_response();
     }
-    let mut matching: Vec<Value> = lock(&fake.orders)
+    let orders = lock(&fake.orders);
+    // Filter and sort references; only the requested page is cloned.
+    let mut matching: Vec<&Value> = orders
         .iter()
         .filter(|o| {
             since.is_none_or(|s| {
@@ -382,7 +384,6 @@ async fn get_orders(State(fake): State<Arc<EbayFake>>, headers: HeaderMap, Query
                     .is_some_and(|d| d >= s)
             })
         })
-        .cloned()
         .collect();
     matching.sort_by(|a, b| {
         a["lastModifiedDate"]
@@ -391,7 +392,8 @@ async fn get_orders(State(fake): State<Arc<EbayFake>>, headers: HeaderMap, Query
             .then(a["orderId"].as_str().cmp(&b["orderId"].as_str()))
     });
     let total = matching.len();
-    let page: Vec<Value> = matching.into_iter().skip(offset).take(limit).collect();
+    let page: Vec<Value> = matching.into_iter().skip(offset).take(limit).cloned().collect();
+    drop(orders);
     let base = lock(&fake.base_url).clone();
     let link = |off: usize| {
         let mut url = format!("{base}/sell/fulfillment/v1/order?limit={limit}&offset={off}");

@@ -29,8 +29,8 @@ impl Sandbox {
     /// registered and redirecting to this server's OAuth callbacks. AliExpress and Wish
     /// sellers bring their own app (made on the fake's `/portal/apps`), so only eBay and
     /// Amazon get one here.
-    pub fn new(public_url: &str) -> Self {
-        let ebay = ebay::EbayFake::new(SANDBOX_ORDERS);
+    pub fn new(public_url: &str, orders: usize) -> Self {
+        let ebay = ebay::EbayFake::new(orders);
         ebay.register_app(
             ebay::SANDBOX_CLIENT_ID,
             ebay::FakeApp {
@@ -43,17 +43,17 @@ impl Sandbox {
             *base = format!("{public_url}/sandbox/ebay");
         }
 
-        let aliexpress = aliexpress::AliExpressFake::new(SANDBOX_ORDERS);
+        let aliexpress = aliexpress::AliExpressFake::new(orders);
         if let Ok(mut base) = aliexpress.base_url.lock() {
             *base = format!("{public_url}/sandbox/aliexpress");
         }
 
-        let wish = wish::WishFake::new(SANDBOX_ORDERS);
+        let wish = wish::WishFake::new(orders);
         if let Ok(mut base) = wish.base_url.lock() {
             *base = format!("{public_url}/sandbox/wish");
         }
 
-        let amazon = amazon::AmazonFake::new(SANDBOX_ORDERS);
+        let amazon = amazon::AmazonFake::new(orders);
         amazon.register_app(
             amazon::SANDBOX_CLIENT_ID,
             amazon::FakeApp {
