@@ -15,7 +15,13 @@ use crate::{
     config::Settings,
     connectors::{
         http::HttpClient,
-        marketplace::{AppCredentials, aliexpress::AliExpress, amazon::Amazon, ebay::Ebay, wish::Wish},
+        marketplace::{
+            AppCredentials,
+            aliexpress::{AliExpress, SignMethod as AeSign},
+            amazon::Amazon,
+            ebay::Ebay,
+            wish::Wish,
+        },
     },
     db,
     domain::identity::Identity,
@@ -109,7 +115,14 @@ fn marketplace_connectors(settings: &Settings) -> Result<HashMap<Platform, Platf
     if let Some(base) = settings.aliexpress_url.clone().or_else(|| sandbox_url("aliexpress")) {
         map.insert(
             Platform::Aliexpress,
-            PlatformConnector { connector: Arc::new(AliExpress::new(http.clone(), base)), app: None },
+            PlatformConnector {
+                connector: Arc::new(AliExpress::new(http.clone(), base).with_sign_method(if settings.aliexpress_md5 {
+                    AeSign::Md5
+                } else {
+                    AeSign::Sha256
+                })),
+                app: None,
+            },
         );
     }
     if let Some(base) = settings.wish_url.clone().or_else(|| sandbox_url("wish")) {

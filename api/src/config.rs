@@ -75,6 +75,8 @@ pub struct Settings {
     pub ebay: EbaySettings,
     /// AliExpress IOP gateway, e.g. `https://api-sg.aliexpress.com` (sellers bring their own app).
     pub aliexpress_url: Option<String>,
+    /// `md5` for apps registered for AliExpress's legacy signature; default `sha256`.
+    pub aliexpress_md5: bool,
     /// Wish merchant host, e.g. `https://merchant.wish.com` (sellers bring their own app).
     pub wish_url: Option<String>,
     pub amazon: AmazonSettings,
@@ -258,6 +260,7 @@ impl Settings {
                 api_base: lookup("SHIPGATE_EBAY_API_URL"),
             },
             aliexpress_url: lookup("SHIPGATE_ALIEXPRESS_URL"),
+            aliexpress_md5: lookup("SHIPGATE_ALIEXPRESS_SIGN_METHOD").is_some_and(|m| m.eq_ignore_ascii_case("md5")),
             wish_url: lookup("SHIPGATE_WISH_URL"),
             amazon: AmazonSettings {
                 client_id: lookup("SHIPGATE_AMAZON_CLIENT_ID"),
@@ -292,6 +295,7 @@ impl Settings {
             sandbox_orders: crate::sandbox::SANDBOX_ORDERS,
             ebay: EbaySettings::default(),
             aliexpress_url: None,
+            aliexpress_md5: false,
             wish_url: None,
             amazon: AmazonSettings::default(),
         }

@@ -246,3 +246,14 @@ macro_rules! platform_tests {
 }
 
 platform_tests!(aliexpress => "ALIEXPRESS", wish => "WISH", amazon => "AMAZON");
+
+/// AliExpress apps on the legacy signature (`sign_method=md5`) work end to end too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aliexpress_legacy_md5_signing() {
+    let app = crate::helpers::spawn_with(Backend::Sqlite, |s| s.aliexpress_md5 = true).await;
+    let s = app.sign_up("Seller", "seller@example.com").await;
+    let account_id = connect(&app, &s, "ALIEXPRESS").await;
+    let job = download(&app, &s, &account_id).await;
+    assert_eq!(job["status"], "SUCCEEDED", "{job}");
+    assert_eq!(job["progress"]["new"], 250);
+}

@@ -252,6 +252,8 @@ impl OrderMutation {
 
 #[derive(InputObject, Default)]
 pub struct OrderFilter {
+    /// The platform's own status (e.g. eBay `NOT_STARTED`, AliExpress `WAIT_SELLER_SEND_GOODS`).
+    pub status: Option<String>,
     pub fulfillment_status: Option<Vec<FulfillmentStatus>>,
     pub platform: Option<Platform>,
     pub account_id: Option<ID>,
@@ -278,6 +280,28 @@ async fn prime(ctx: &Context<'_>, orders: &[order::Model]) -> ApiResult<()> {
     Ok(())
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, Default)]
+pub enum OrderSortField {
+    /// When Shipgate first saw the order (stable, unique with the id).
+    #[default]
+    CreatedAt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, Default)]
+pub enum SortDirection {
+    Asc,
+    #[default]
+    Desc,
+}
+
+#[derive(InputObject, Default)]
+pub struct OrderOrder {
+    #[graphql(default)]
+    pub field: OrderSortField,
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
 #[derive(Default)]
 pub struct OrderQuery;
 
@@ -291,11 +315,13 @@ impl OrderQuery {
         first: Option<i32>,
         after: Option<String>,
         filter: Option<OrderFilter>,
+        order_by: Option<OrderOrder>,
     ) -> ApiResult<Conn<Order>> {
         let s = services(ctx)?;
         let a = actor(ctx)?;
         let f = filter.unwrap_or_default();
         let domain = DomainFilter {
+            platform_status: f.status,
             fulfillment_status: f.fulfillment_status.map(|v| v.into_iter().map(Into::into).collect()),
             platform: f.platform.map(Into::into),
             account_id: f.account_id.as_ref().map(|id| decode(Kind::Account, id)).transpose()?,
@@ -305,8 +331,11 @@ impl OrderQuery {
             created_to: f.created_to,
             search: f.search,
         };
-        let page =
-            s.orders.list(a.tenant(), &domain, page_args(ctx, first, after, s.settings.limits.page_size)?).await?;
+        let mut args = page_args(ctx, first, after, s.settings.limits.page_size)?;
+        if order_by.is_some_and(|o| o.direction == SortDirection::Asc) {
+            args.direction = crate::domain::pagination::Direction::Asc;
+        }
+        let page = s.orders.list(a.tenant(), &domain, args).await?;
         prime(ctx, &page.items).await?;
         Ok(connection(page, |o| o.id, Order))
     }

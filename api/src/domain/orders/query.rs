@@ -23,6 +23,8 @@ use crate::{
 
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
+    /// The platform's own order status, exactly as the platform sends it.
+    pub platform_status: Option<String>,
     pub fulfillment_status: Option<Vec<FulfillmentStatus>>,
     pub platform: Option<Platform>,
     pub account_id: Option<Uuid>,
@@ -47,6 +49,9 @@ impl Orders {
 
     pub async fn list(&self, tenant: Tenant, f: &OrderFilter, args: PageArgs) -> DomainResult<Page<order::Model>> {
         let mut q = order::Entity::find().filter(order::Column::OrganizationId.eq(tenant.id()));
+        if let Some(s) = &f.platform_status {
+            q = q.filter(order::Column::PlatformStatus.eq(s.as_str()));
+        }
         if let Some(s) = &f.fulfillment_status {
             q = q.filter(order::Column::FulfillmentStatus.is_in(s.iter().copied()));
         }

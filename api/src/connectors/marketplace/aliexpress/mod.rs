@@ -31,23 +31,32 @@ use crate::connectors::{ConnectorError, http::HttpClient};
 
 const PAGE_SIZE: u32 = 50;
 
+pub use sign::SignMethod;
+
 #[derive(Debug, Clone)]
 pub struct AliExpress {
     http: HttpClient,
     /// e.g. `https://api-sg.aliexpress.com`
     base: String,
+    sign_method: SignMethod,
 }
 
 impl AliExpress {
     pub fn new(http: HttpClient, base: impl Into<String>) -> Self {
-        Self { http, base: base.into() }
+        Self { http, base: base.into(), sign_method: SignMethod::default() }
     }
 
-    fn common(app_key: &str) -> BTreeMap<String, String> {
+    /// Sign with the legacy MD5 method instead of HMAC-SHA256 (older app registrations).
+    pub fn with_sign_method(mut self, m: SignMethod) -> Self {
+        self.sign_method = m;
+        self
+    }
+
+    fn common(&self, app_key: &str) -> BTreeMap<String, String> {
         let mut p = BTreeMap::new();
         p.insert("app_key".into(), app_key.to_owned());
         p.insert("timestamp".into(), Utc::now().timestamp_millis().to_string());
-        p.insert("sign_method".into(), "sha256".into());
+        p.insert("sign_method".into(), self.sign_method.name().into());
         p
     }
 
@@ -57,11 +66,11 @@ impl AliExpress {
         path: &str,
         extra: &[(&str, &str)],
     ) -> Result<TokenSet, ConnectorError> {
-        let mut params = Self::common(&app.client_id);
+        let mut params = self.common(&app.client_id);
         for (k, v) in extra {
             params.insert((*k).to_owned(), (*v).to_owned());
         }
-        let sign = sign::sha256(app.client_secret.expose_secret(), Some(path), &params);
+        let sign = self.sign_method.sign(app.client_secret.expose_secret(), Some(path), &params);
         params.insert("sign".into(), sign);
         let resp = self.http.send_once(self.http.raw().post(format!("{}/rest{path}", self.base)).form(&params)).await?;
         let status = resp.status().as_u16();
@@ -87,7 +96,7 @@ impl AliExpress {
         idempotent: bool,
     ) -> Result<serde_json::Value, ConnectorError> {
         let build = || {
-            let mut p = Self::common(&app.client_id);
+            let mut p = self.common(&app.client_id);
             p.insert("method".into(), method.to_owned());
             p.insert("access_token".into(), access_token.expose_secret().to_owned());
             p.insert("format".into(), "json".into());
@@ -95,7 +104,7 @@ impl AliExpress {
             for (k, v) in params {
                 p.insert((*k).to_owned(), v.clone());
             }
-            let sign = sign::sha256(app.client_secret.expose_secret(), None, &p);
+            let sign = self.sign_method.sign(app.client_secret.expose_secret(), None, &p);
             p.insert("sign".into(), sign);
             self.http.raw().post(format!("{}/sync", self.base)).form(&p)
         };
