@@ -14,7 +14,7 @@ use crate::{
     auth::{jwt::JwtCodec, keys::Keys, password::PasswordHasherPool, vault::Vault},
     config::Settings,
     connectors::{
-        http::HttpClient,
+        http::{HttpClient, RateLimits},
         marketplace::{
             AppCredentials,
             aliexpress::{AliExpress, SignMethod as AeSign},
@@ -85,6 +85,13 @@ pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Res
 fn marketplace_connectors(settings: &Settings) -> Result<HashMap<Platform, PlatformConnector>, StartupError> {
     let http = HttpClient::new().map_err(|e| StartupError::Config(e.to_string()))?;
     let mut map = HashMap::new();
+    // Real quotas for real hosts (SP-API usage plans; conservative guesses where a provider
+    // publishes none); the sandbox fakes get generous ones so tests stay fast.
+    let sandbox_limits = || {
+        ["getOrders", "getOrderItems", "confirmShipment", "createShippingFulfillment", "orders", "tracking", "api"]
+            .into_iter()
+            .fold(RateLimits::default(), |l, op| l.with(op, 200.0, 400))
+    };
     let e = &settings.ebay;
     let sandbox_base = format!("{}/sandbox/ebay", settings.public_url);
     let configured = e.client_id.is_some() && e.client_secret.is_some() && e.ru_name.is_some();
@@ -107,26 +114,49 @@ fn marketplace_connectors(settings: &Settings) -> Result<HashMap<Platform, Platf
         };
         map.insert(
             Platform::Ebay,
-            PlatformConnector { connector: Arc::new(Ebay::new(http.clone(), auth_base, api_base)), app: Some(app) },
+            PlatformConnector {
+                connector: Arc::new(Ebay::new(http.clone(), auth_base, api_base).with_rate_limits(if configured {
+                    RateLimits::default().with("getOrders", 5.0, 10).with("createShippingFulfillment", 5.0, 10)
+                } else {
+                    sandbox_limits()
+                })),
+                app: Some(app),
+            },
         );
     }
     let sandbox_url = |name: &str| settings.sandbox.then(|| format!("{}/sandbox/{name}", settings.public_url));
     // Sellers bring their own AliExpress and Wish apps: no deployment app.
     if let Some(base) = settings.aliexpress_url.clone().or_else(|| sandbox_url("aliexpress")) {
+        let limits = if settings.aliexpress_url.is_some() {
+            RateLimits::default().with("api", 10.0, 20)
+        } else {
+            sandbox_limits()
+        };
         map.insert(
             Platform::Aliexpress,
             PlatformConnector {
-                connector: Arc::new(AliExpress::new(http.clone(), base).with_sign_method(if settings.aliexpress_md5 {
-                    AeSign::Md5
-                } else {
-                    AeSign::Sha256
-                })),
+                connector: Arc::new(
+                    AliExpress::new(http.clone(), base)
+                        .with_rate_limits(limits)
+                        .with_sign_method(if settings.aliexpress_md5 { AeSign::Md5 } else { AeSign::Sha256 }),
+                ),
                 app: None,
             },
         );
     }
     if let Some(base) = settings.wish_url.clone().or_else(|| sandbox_url("wish")) {
-        map.insert(Platform::Wish, PlatformConnector { connector: Arc::new(Wish::new(http.clone(), base)), app: None });
+        let limits = if settings.wish_url.is_some() {
+            RateLimits::default().with("orders", 5.0, 10).with("tracking", 5.0, 10)
+        } else {
+            sandbox_limits()
+        };
+        map.insert(
+            Platform::Wish,
+            PlatformConnector {
+                connector: Arc::new(Wish::new(http.clone(), base).with_rate_limits(limits)),
+                app: None,
+            },
+        );
     }
     let a = &settings.amazon;
     let amazon_configured = a.client_id.is_some() && a.client_secret.is_some() && a.application_id.is_some();
@@ -145,7 +175,18 @@ fn marketplace_connectors(settings: &Settings) -> Result<HashMap<Platform, Platf
             pick(&a.consent_url, "https://sellercentral.amazon.com", "sellercentral"),
             pick(&a.lwa_url, "https://api.amazon.com", "lwa"),
             pick(&a.api_url, "https://sellingpartnerapi-na.amazon.com", "sp"),
-        );
+        )
+        .with_rate_limits(if amazon_configured {
+            // SP-API Orders v0 usage plans: getOrders 0.0167/s burst 20, getOrderItems
+            // 0.5/s burst 30, confirmShipment 2/s burst 10.
+            RateLimits::default().with("getOrders", 0.0167, 20).with("getOrderItems", 0.5, 30).with(
+                "confirmShipment",
+                2.0,
+                10,
+            )
+        } else {
+            sandbox_limits()
+        });
         let app = AppCredentials {
             client_id: a.client_id.clone().unwrap_or_else(|| amazon_fake::SANDBOX_CLIENT_ID.into()),
             client_secret: a

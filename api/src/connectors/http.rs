@@ -98,3 +98,58 @@ pub fn retry_after(resp: &Response) -> Option<Duration> {
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(|s| Duration::from_secs(s.min(300)))
 }
+
+/// Per-provider, per-operation rate limits (GCRA via `governor`), keyed by seller so one
+/// busy account does not starve another. In-process only: with several workers, each
+/// holds its own buckets (a shared store is the next step, design §7).
+#[derive(Clone, Default)]
+pub struct RateLimits(
+    std::sync::Arc<std::collections::HashMap<&'static str, std::sync::Arc<governor::DefaultKeyedRateLimiter<String>>>>,
+);
+
+impl std::fmt::Debug for RateLimits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+impl RateLimits {
+    /// Adds a limit for `operation`: `per_second` sustained, `burst` at once.
+    pub fn with(self, operation: &'static str, per_second: f64, burst: u32) -> Self {
+        let period = Duration::from_secs_f64(1.0 / per_second.max(0.000_1));
+        let burst = std::num::NonZeroU32::new(burst.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+        let Some(quota) = governor::Quota::with_period(period).map(|q| q.allow_burst(burst)) else { return self };
+        let mut map: std::collections::HashMap<_, _> = self.0.iter().map(|(k, v)| (*k, v.clone())).collect();
+        map.insert(operation, std::sync::Arc::new(governor::RateLimiter::dashmap(quota)));
+        Self(std::sync::Arc::new(map))
+    }
+
+    /// Waits until `operation` may run for `key` (a seller/account); no-op without a limit.
+    pub async fn wait(&self, operation: &'static str, key: &str) {
+        if let Some(limiter) = self.0.get(operation) {
+            limiter.until_key_ready(&key.to_owned()).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RateLimits;
+    use std::time::{Duration, Instant};
+
+    #[tokio::test]
+    async fn limits_per_operation_and_key() {
+        let limits = RateLimits::default().with("orders", 10.0, 1);
+        let started = Instant::now();
+        for _ in 0..6 {
+            limits.wait("orders", "seller-a").await;
+        }
+        // 1 immediately, then one every 100 ms.
+        assert!(started.elapsed() >= Duration::from_millis(450), "{:?}", started.elapsed());
+        // Another seller and an unlimited operation are not held back.
+        let other = Instant::now();
+        limits.wait("orders", "seller-b").await;
+        limits.wait("items", "seller-a").await;
+        assert!(other.elapsed() < Duration::from_millis(50));
+    }
+}

@@ -37,6 +37,8 @@ pub struct TokenSet {
 /// What a connector needs to know about the account it acts for (besides the token).
 #[derive(Debug, Clone, Default)]
 pub struct AccountRef {
+    /// Our account id: the key for per-seller rate limits.
+    pub key: String,
     /// The seller's id on the platform (Amazon selling partner id, AliExpress seller id…).
     pub seller_id: Option<String>,
     /// Amazon marketplace id (e.g. ATVPDKIKX0DER).

@@ -132,6 +132,7 @@ impl Accounts {
         let creds = self.open_credentials(acc)?;
         let per_seller = self.platform(acc.platform)?.app.is_none();
         Ok(AccountRef {
+            key: acc.id.to_string(),
             seller_id: acc.external_account_id.clone(),
             marketplace_id: acc.marketplace_id.clone(),
             region: acc.region.clone(),

@@ -27,7 +27,10 @@ use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{AccountRef, AppCredentials, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet};
-use crate::connectors::{ConnectorError, http::HttpClient};
+use crate::connectors::{
+    ConnectorError,
+    http::{HttpClient, RateLimits},
+};
 
 const PAGE_SIZE: u32 = 50;
 
@@ -39,11 +42,18 @@ pub struct AliExpress {
     /// e.g. `https://api-sg.aliexpress.com`
     base: String,
     sign_method: SignMethod,
+    limits: RateLimits,
 }
 
 impl AliExpress {
     pub fn new(http: HttpClient, base: impl Into<String>) -> Self {
-        Self { http, base: base.into(), sign_method: SignMethod::default() }
+        Self { http, base: base.into(), sign_method: SignMethod::default(), limits: RateLimits::default() }
+    }
+
+    /// Operation: `api` (every business call on /sync).
+    pub fn with_rate_limits(mut self, limits: RateLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Sign with the legacy MD5 method instead of HMAC-SHA256 (older app registrations).
@@ -89,12 +99,14 @@ impl AliExpress {
     /// A signed business call on `/sync`; idempotent reads only (retried).
     async fn business(
         &self,
+        key: &str,
         app: &AppCredentials,
         access_token: &SecretString,
         method: &str,
         params: &[(&str, String)],
         idempotent: bool,
     ) -> Result<serde_json::Value, ConnectorError> {
+        self.limits.wait("api", key).await;
         let build = || {
             let mut p = self.common(&app.client_id);
             p.insert("method".into(), method.to_owned());
@@ -175,7 +187,14 @@ impl Marketplace for AliExpress {
             "modified_date_end": pacific::format(Utc::now() + Duration::minutes(1)),
         });
         let v = self
-            .business(app, access_token, "aliexpress.solution.order.get", &[("param0", param0.to_string())], true)
+            .business(
+                &account.key,
+                app,
+                access_token,
+                "aliexpress.solution.order.get",
+                &[("param0", param0.to_string())],
+                true,
+            )
             .await?;
         let list: wire::OrderList =
             serde_json::from_value(v).map_err(|e| ConnectorError::Decode(format!("order.get: {e}")))?;
@@ -189,6 +208,7 @@ impl Marketplace for AliExpress {
             let param1 = serde_json::json!({ "order_id": summary.order_id_string() });
             let detail = self
                 .business(
+                    &account.key,
                     app,
                     access_token,
                     "aliexpress.solution.order.info.get",
@@ -217,7 +237,8 @@ impl Marketplace for AliExpress {
             ("send_type", "all".to_owned()),
             ("logistics_no", shipment.tracking_number.clone()),
         ];
-        let v = self.business(app, access_token, "aliexpress.solution.order.fulfill", &params, false).await?;
+        let v =
+            self.business(&account.key, app, access_token, "aliexpress.solution.order.fulfill", &params, false).await?;
         if v["result_success"].as_bool() == Some(true) || v["result_success"].as_str() == Some("true") {
             Ok(shipment.tracking_number.clone())
         } else {

@@ -20,7 +20,10 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{AccountRef, AppCredentials, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet};
-use crate::connectors::{ConnectorError, http::HttpClient};
+use crate::connectors::{
+    ConnectorError,
+    http::{HttpClient, RateLimits},
+};
 
 pub const DEFAULT_MARKETPLACE: &str = "ATVPDKIKX0DER";
 const PAGE_SIZE: &str = "100";
@@ -35,6 +38,7 @@ pub struct Amazon {
     lwa_base: String,
     /// SP-API host, e.g. `https://sellingpartnerapi-na.amazon.com`.
     api_base: String,
+    limits: RateLimits,
 }
 
 impl Amazon {
@@ -51,7 +55,14 @@ impl Amazon {
             consent_base: consent_base.into(),
             lwa_base: lwa_base.into(),
             api_base: api_base.into(),
+            limits: RateLimits::default(),
         }
+    }
+
+    /// Operations: `getOrders`, `getOrderItems`, `confirmShipment` (SP-API usage plans).
+    pub fn with_rate_limits(mut self, limits: RateLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     async fn lwa(&self, form: &[(&str, &str)]) -> Result<TokenSet, ConnectorError> {
@@ -141,6 +152,7 @@ impl Marketplace for Amazon {
                 vec![("MarketplaceIds", marketplace), ("LastUpdatedAfter", &after), ("MaxResultsPerPage", PAGE_SIZE)]
             }
         };
+        self.limits.wait("getOrders", &account.key).await;
         let v = self.get(access_token, "/orders/v0/orders", &query).await?;
         let page: wire::OrdersResponse =
             serde_json::from_value(v).map_err(|e| ConnectorError::Decode(format!("getOrders: {e}")))?;
@@ -151,6 +163,7 @@ impl Marketplace for Amazon {
             loop {
                 let path = format!("/orders/v0/orders/{}/orderItems", o.amazon_order_id);
                 let q: Vec<(&str, &str)> = next.as_deref().map(|t| vec![("NextToken", t)]).unwrap_or_default();
+                self.limits.wait("getOrderItems", &account.key).await;
                 let v = self.get(access_token, &path, &q).await?;
                 let r: wire::OrderItemsResponse =
                     serde_json::from_value(v).map_err(|e| ConnectorError::Decode(format!("getOrderItems: {e}")))?;
@@ -181,6 +194,7 @@ impl Marketplace for Amazon {
                 "orderItems": shipment.items.iter().map(|(id, q)| serde_json::json!({ "orderItemId": id, "quantity": q })).collect::<Vec<_>>(),
             }
         });
+        self.limits.wait("confirmShipment", &account.key).await;
         let url = format!("{}/orders/v0/orders/{}/shipmentConfirmation", self.api_base, shipment.platform_order_id);
         let resp = self
             .http

@@ -20,7 +20,10 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{AccountRef, AppCredentials, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet};
-use crate::connectors::{ConnectorError, http::HttpClient};
+use crate::connectors::{
+    ConnectorError,
+    http::{HttpClient, RateLimits},
+};
 
 pub const SCOPES: &str = "https://api.ebay.com/oauth/api_scope https://api.ebay.com/oauth/api_scope/sell.fulfillment";
 const PAGE_SIZE: u32 = 100;
@@ -32,11 +35,18 @@ pub struct Ebay {
     auth_base: String,
     /// e.g. `https://api.ebay.com`
     api_base: String,
+    limits: RateLimits,
 }
 
 impl Ebay {
     pub fn new(http: HttpClient, auth_base: impl Into<String>, api_base: impl Into<String>) -> Self {
-        Self { http, auth_base: auth_base.into(), api_base: api_base.into() }
+        Self { http, auth_base: auth_base.into(), api_base: api_base.into(), limits: RateLimits::default() }
+    }
+
+    /// Operations: `getOrders`, `createShippingFulfillment`.
+    pub fn with_rate_limits(mut self, limits: RateLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     async fn token_request(&self, app: &AppCredentials, form: &[(&str, &str)]) -> Result<TokenSet, ConnectorError> {
@@ -105,10 +115,11 @@ impl Marketplace for Ebay {
     async fn fetch_orders(
         &self,
         access_token: &SecretString,
-        _account: &AccountRef,
+        account: &AccountRef,
         since: DateTime<Utc>,
         cursor: Option<&str>,
     ) -> Result<OrderPage, ConnectorError> {
+        self.limits.wait("getOrders", &account.key).await;
         // The cursor is eBay's own `next` URL (absolute), which carries filter and offset.
         let url = match cursor {
             Some(next) => next.to_owned(),
@@ -156,9 +167,10 @@ impl Marketplace for Ebay {
     async fn write_tracking(
         &self,
         access_token: &SecretString,
-        _account: &AccountRef,
+        account: &AccountRef,
         shipment: &Shipment,
     ) -> Result<String, ConnectorError> {
+        self.limits.wait("createShippingFulfillment", &account.key).await;
         let body = wire::ShippingFulfillmentRequest::from(shipment);
         let url = format!(
             "{}/sell/fulfillment/v1/order/{}/shipping_fulfillment",

@@ -25,7 +25,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::{AccountRef, AppCredentials, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet};
-use crate::connectors::{ConnectorError, http::HttpClient};
+use crate::connectors::{
+    ConnectorError,
+    http::{HttpClient, RateLimits},
+};
 
 const PAGE_SIZE: usize = 100;
 
@@ -34,6 +37,7 @@ pub struct Wish {
     http: HttpClient,
     /// e.g. `https://merchant.wish.com`
     base: String,
+    limits: RateLimits,
 }
 
 /// Resume point between pages: the timestamp to restart at and the ids already taken there.
@@ -45,7 +49,13 @@ struct Cursor {
 
 impl Wish {
     pub fn new(http: HttpClient, base: impl Into<String>) -> Self {
-        Self { http, base: base.into() }
+        Self { http, base: base.into(), limits: RateLimits::default() }
+    }
+
+    /// Operations: `orders`, `tracking`.
+    pub fn with_rate_limits(mut self, limits: RateLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     async fn token(&self, req: reqwest::RequestBuilder) -> Result<TokenSet, ConnectorError> {
@@ -94,10 +104,11 @@ impl Marketplace for Wish {
     async fn fetch_orders(
         &self,
         access_token: &SecretString,
-        _account: &AccountRef,
+        account: &AccountRef,
         since: DateTime<Utc>,
         cursor: Option<&str>,
     ) -> Result<OrderPage, ConnectorError> {
+        self.limits.wait("orders", &account.key).await;
         let cursor: Cursor = match cursor {
             Some(c) => serde_json::from_str(c).map_err(|e| ConnectorError::Decode(format!("bad cursor: {e}")))?,
             None => Cursor { min: since.to_rfc3339_opts(SecondsFormat::Millis, true), seen: Vec::new() },
@@ -156,9 +167,10 @@ impl Marketplace for Wish {
     async fn write_tracking(
         &self,
         access_token: &SecretString,
-        _account: &AccountRef,
+        account: &AccountRef,
         shipment: &Shipment,
     ) -> Result<String, ConnectorError> {
+        self.limits.wait("tracking", &account.key).await;
         let body = serde_json::json!({
             "tracking_number": shipment.tracking_number,
             "shipping_provider": shipment.carrier_code,
