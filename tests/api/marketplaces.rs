@@ -175,6 +175,39 @@ async fn full_cycle(backend: Backend, platform: &'static str) {
         .unwrap();
     assert!(shipped >= 5, "{platform}");
 
+    // The access token expires on the provider's side: refreshed exactly once, download continues.
+    with_fake!(app, platform, |f| f.expire_access_tokens());
+    let before = with_fake!(app, platform, |f| *f.token_calls.lock().unwrap());
+    let job = download(&app, &s, &account_id).await;
+    assert_eq!(job["status"], "SUCCEEDED", "{platform}: {job}");
+    assert_eq!(with_fake!(app, platform, |f| *f.token_calls.lock().unwrap()) - before, 1, "{platform}: one refresh");
+
+    // 100 concurrent callers on an expired token: exactly one token request.
+    with_fake!(app, platform, |f| f.expire_access_tokens());
+    entity::account::Entity::update_many()
+        .col_expr(
+            entity::account::Column::AccessTokenExpiresAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        )
+        .exec(&app.state.services.db)
+        .await
+        .unwrap();
+    let before = with_fake!(app, platform, |f| *f.token_calls.lock().unwrap());
+    let uuid = {
+        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+        let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(&account_id).unwrap()).unwrap();
+        uuid::Uuid::parse_str(raw.split_once(':').unwrap().1).unwrap()
+    };
+    let mut handles = Vec::new();
+    for _ in 0..100 {
+        let accounts = app.state.services.accounts.clone();
+        handles.push(tokio::spawn(async move { accounts.access_token(uuid, false).await.map(|_| ()) }));
+    }
+    for h in handles {
+        h.await.unwrap().unwrap();
+    }
+    assert_eq!(with_fake!(app, platform, |f| *f.token_calls.lock().unwrap()) - before, 1, "{platform}: single-flight");
+
     // 429 + Retry-After: 1 twice → the download still succeeds, after waiting.
     with_fake!(app, platform, |f| *f.throttle_next.lock().unwrap() = 2);
     let started = Instant::now();
