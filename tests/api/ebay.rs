@@ -262,7 +262,7 @@ async fn order_page_costs_constant_statements(app: TestApp) {
     let mut costs = Vec::new();
     for first in [5, 25, 50] {
         let q = format!(
-            "{{ orders(first: {first}) {{ totalCount edges {{ node {{ platformOrderId items {{ platformSku quantity }} account {{ name status }} }} }} }} }}"
+            "{{ orders(first: {first}) {{ totalCount edges {{ node {{ platformOrderId items {{ platformSku quantity sku {{ code }} }} account {{ name status }} channel {{ code }} waybill {{ trackingNumber }} }} }} }} }}"
         );
         // The job runner polls on the same pool: take the quietest of a few runs.
         let mut best = u64::MAX;
@@ -408,4 +408,97 @@ async fn fix_orders_before_push(app: TestApp) {
         crate::helpers::code(&app.gql(RECIPIENT, json!({ "o": order["id"], "c": "DE" }), Some(&other.access)).await),
         "NOT_FOUND"
     );
+}
+
+db_tests!(order_channel_and_waybill);
+
+/// An order's channel and active waybill resolve through loaders; `channelId` filters.
+async fn order_channel_and_waybill(app: TestApp) {
+    use entity::{channel, enums, waybill};
+    let s = app.sign_up("Seller", "seller@example.com").await;
+    let account_id = connect(&app, &s, "Store").await;
+    assert_eq!(download(&app, &s, &account_id).await["status"], "SUCCEEDED");
+    let db = &app.state.services.db;
+    let o = order::Entity::find().one(db).await.unwrap().unwrap();
+    let now = chrono::Utc::now();
+    let ch = channel::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        organization_id: Set(None),
+        code: Set("GLOBAL-PRIORITY".into()),
+        name: Set("Global Priority".into()),
+        provider: Set(enums::ChannelProvider::Network),
+        destination_countries: Set(json!([])),
+        max_weight_grams: Set(None),
+        max_value_minor: Set(None),
+        value_currency: Set(None),
+        required_fields: Set(json!([])),
+        address_policy: Set(enums::AddressPolicy::AsIs),
+        tracking_source: Set(enums::TrackingSource::Range),
+        tracking_prefix: Set(Some("RR".into())),
+        tracking_suffix: Set(Some("CN".into())),
+        range_start: Set(Some(10_000_000)),
+        range_end: Set(Some(99_999_999)),
+        range_next: Set(Some(10_000_000)),
+        service_code: Set(None),
+        region: Set(None),
+        warehouse_account_id: Set(None),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    let mut active: order::ActiveModel = o.clone().into();
+    active.channel_id = Set(Some(ch.id));
+    active.update(db).await.unwrap();
+    waybill::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        organization_id: Set(o.organization_id),
+        order_id: Set(Some(o.id)),
+        channel_id: Set(ch.id),
+        customer_reference: Set(format!("OD{}", o.platform_order_id)),
+        tracking_number: Set(Some("RR123456785CN".into())),
+        status: Set(enums::WaybillStatus::Forecasted),
+        snapshot: Set(json!({})),
+        provider_reference: Set(None),
+        error_message: Set(None),
+        attempts: Set(1),
+        printed_at: Set(None),
+        forecasted_at: Set(Some(now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    let channel_id = {
+        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+        URL_SAFE_NO_PAD.encode(format!("Channel:{}", ch.id.simple()))
+    };
+    let body = app
+        .gql(
+            "query($c: ID!) { orders(first: 10, filter: { channelId: $c }) { totalCount edges { node { channel { id code global } waybill { trackingNumber status customerReference } } } } }",
+            json!({ "c": channel_id }),
+            Some(&s.access),
+        )
+        .await;
+    let conn = &body["data"]["orders"];
+    assert_eq!(conn["totalCount"], 1, "{body}");
+    let node = &conn["edges"][0]["node"];
+    assert_eq!(node["channel"], json!({ "id": channel_id, "code": "GLOBAL-PRIORITY", "global": true }));
+    assert_eq!(node["waybill"]["trackingNumber"], "RR123456785CN");
+    assert_eq!(node["waybill"]["status"], "FORECASTED");
+    // Another tenant sees the global channel by id, but never the waybill.
+    let other = app.sign_up("Other", "other@example.com").await;
+    let seen = app
+        .gql(
+            "query($c: ID!) { node(id: $c) { ... on Channel { code } } }",
+            json!({ "c": channel_id }),
+            Some(&other.access),
+        )
+        .await;
+    assert_eq!(seen["data"]["node"]["code"], "GLOBAL-PRIORITY", "{seen}");
+    let none = app.gql("{ orders { totalCount } }", json!({}), Some(&other.access)).await;
+    assert_eq!(none["data"]["orders"]["totalCount"], 0);
 }

@@ -8,7 +8,9 @@ use async_graphql::{
 
 use super::{
     errors::ApiResult,
-    loaders::{AccountLoader, OrderItemsLoader, OrganizationLoader, SkuLoader, UserLoader},
+    loaders::{
+        AccountLoader, ChannelLoader, OrderItemsLoader, OrganizationLoader, SkuLoader, UserLoader, WaybillByOrderLoader,
+    },
 };
 use crate::{auth::Actor, error::DomainError, state::Services};
 
@@ -27,6 +29,8 @@ pub struct Loaders {
     pub accounts: DataLoader<AccountLoader, HashMapCache>,
     pub order_items: DataLoader<OrderItemsLoader, HashMapCache>,
     pub skus: DataLoader<SkuLoader, HashMapCache>,
+    pub channels: DataLoader<ChannelLoader, HashMapCache>,
+    pub waybills_by_order: DataLoader<WaybillByOrderLoader, HashMapCache>,
 }
 
 impl Loaders {
@@ -55,6 +59,16 @@ impl Loaders {
             ),
             skus: DataLoader::with_cache(
                 SkuLoader { orders: services.orders.clone(), tenant },
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
+            channels: DataLoader::with_cache(
+                ChannelLoader { orders: services.orders.clone(), tenant },
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
+            waybills_by_order: DataLoader::with_cache(
+                WaybillByOrderLoader { orders: services.orders.clone(), tenant },
                 tokio::spawn,
                 HashMapCache::default(),
             ),

@@ -50,3 +50,20 @@ pub enum JobStatus {
     Failed,
     Cancelled,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::ChannelProvider", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum ChannelProvider {
+    Network,
+    Orangeconnex,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::WaybillStatus", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum WaybillStatus {
+    Unconfirmed,
+    Forecasted,
+    Printed,
+    Shipped,
+    Cancelled,
+}

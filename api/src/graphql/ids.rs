@@ -18,6 +18,8 @@ pub enum Kind {
     Order,
     OrderItem,
     Job,
+    Channel,
+    Waybill,
 }
 
 impl Kind {
@@ -31,6 +33,8 @@ impl Kind {
             Kind::Order => "Order",
             Kind::OrderItem => "OrderItem",
             Kind::Job => "Job",
+            Kind::Channel => "Channel",
+            Kind::Waybill => "Waybill",
         }
     }
 
@@ -44,6 +48,8 @@ impl Kind {
             "Order" => Kind::Order,
             "OrderItem" => Kind::OrderItem,
             "Job" => Kind::Job,
+            "Channel" => Kind::Channel,
+            "Waybill" => Kind::Waybill,
             _ => return None,
         })
     }

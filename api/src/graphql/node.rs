@@ -9,7 +9,7 @@ use super::{
     context::{actor, services},
     errors::ApiResult,
     ids::{Kind, decode_any},
-    orders::Order,
+    orders::{Channel, Order, Waybill},
 };
 use crate::error::{DomainError, DomainResult};
 
@@ -24,6 +24,8 @@ pub enum Node {
     Account(Account),
     Order(Order),
     Job(Job),
+    Channel(Channel),
+    Waybill(Waybill),
 }
 
 #[derive(Default)]
@@ -81,6 +83,8 @@ async fn load_any(ctx: &Context<'_>, id: &ID) -> DomainResult<Node> {
         Kind::Account => Node::Account(Account(s.accounts.get(a.tenant(), uuid).await?)),
         Kind::Order => Node::Order(Order(s.orders.get(a.tenant(), uuid).await?)),
         Kind::Job => Node::Job(Job(s.orders.job(a.tenant(), uuid).await?)),
+        Kind::Channel => Node::Channel(Channel(s.orders.channel(a.tenant(), uuid).await?)),
+        Kind::Waybill => Node::Waybill(Waybill(s.orders.waybill(a.tenant(), uuid).await?)),
         Kind::OrderItem => return Err(DomainError::NotFound),
     })
 }

@@ -8,7 +8,7 @@ use super::{
     accounts::Account,
     connection::{Conn, connection, page_args},
     context::{actor, loaders, services},
-    enums::{FulfillmentStatus, Platform, WriteBackStatus},
+    enums::{ChannelProvider, FulfillmentStatus, Platform, WaybillStatus, WriteBackStatus},
     errors::{ApiResult, UserErrorObject, payload},
     ids::{Kind, decode, encode},
 };
@@ -105,6 +105,15 @@ impl Order {
         let acc = loaders(ctx)?.accounts.load_one(self.0.account_id).await?;
         acc.map(Account).ok_or_else(|| DomainError::NotFound.into())
     }
+    /// The shipping channel chosen for the order.
+    async fn channel(&self, ctx: &Context<'_>) -> ApiResult<Option<Channel>> {
+        let Some(id) = self.0.channel_id else { return Ok(None) };
+        Ok(loaders(ctx)?.channels.load_one(id).await?.map(Channel))
+    }
+    /// The order's active (not cancelled) waybill.
+    async fn waybill(&self, ctx: &Context<'_>) -> ApiResult<Option<Waybill>> {
+        Ok(loaders(ctx)?.waybills_by_order.load_one(self.0.id).await?.flatten().map(Waybill))
+    }
     async fn items(&self, ctx: &Context<'_>) -> ApiResult<Vec<OrderItem>> {
         Ok(loaders(ctx)?
             .order_items
@@ -114,6 +123,58 @@ impl Order {
             .into_iter()
             .map(OrderItem)
             .collect())
+    }
+}
+
+/// A shipping channel (货运渠道). Managed with its own API in the fulfilment workflow.
+pub struct Channel(pub entity::channel::Model);
+
+#[Object]
+impl Channel {
+    pub async fn id(&self) -> ID {
+        encode(Kind::Channel, self.0.id)
+    }
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn provider(&self) -> ChannelProvider {
+        self.0.provider.into()
+    }
+    /// True for the logistics company's channels shared by every tenant.
+    async fn global(&self) -> bool {
+        self.0.organization_id.is_none()
+    }
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+}
+
+/// A waybill (运单): the forecast sent to a carrier and its tracking number.
+pub struct Waybill(pub entity::waybill::Model);
+
+#[Object]
+impl Waybill {
+    pub async fn id(&self) -> ID {
+        encode(Kind::Waybill, self.0.id)
+    }
+    /// `OD…` when created from an order.
+    async fn customer_reference(&self) -> &str {
+        &self.0.customer_reference
+    }
+    async fn tracking_number(&self) -> Option<&str> {
+        self.0.tracking_number.as_deref()
+    }
+    async fn status(&self) -> WaybillStatus {
+        self.0.status.into()
+    }
+    async fn error_message(&self) -> Option<&str> {
+        self.0.error_message.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
     }
 }
 
@@ -257,6 +318,7 @@ pub struct OrderFilter {
     pub fulfillment_status: Option<Vec<FulfillmentStatus>>,
     pub platform: Option<Platform>,
     pub account_id: Option<ID>,
+    pub channel_id: Option<ID>,
     pub destination_country: Option<String>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
@@ -276,6 +338,12 @@ async fn prime(ctx: &Context<'_>, orders: &[order::Model]) -> ApiResult<()> {
     }
     if node.field("account").exists() {
         l.accounts.load_many(orders.iter().map(|o| o.account_id)).await?;
+    }
+    if node.field("channel").exists() {
+        l.channels.load_many(orders.iter().filter_map(|o| o.channel_id)).await?;
+    }
+    if node.field("waybill").exists() {
+        l.waybills_by_order.load_many(orders.iter().map(|o| o.id)).await?;
     }
     Ok(())
 }
@@ -325,7 +393,7 @@ impl OrderQuery {
             fulfillment_status: f.fulfillment_status.map(|v| v.into_iter().map(Into::into).collect()),
             platform: f.platform.map(Into::into),
             account_id: f.account_id.as_ref().map(|id| decode(Kind::Account, id)).transpose()?,
-            channel_id: None,
+            channel_id: f.channel_id.as_ref().map(|id| decode(Kind::Channel, id)).transpose()?,
             destination_country: f.destination_country,
             created_from: f.created_from,
             created_to: f.created_to,

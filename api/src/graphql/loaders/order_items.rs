@@ -17,7 +17,8 @@ impl Loader<Uuid> for OrderItemsLoader {
     type Error = DomainError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<order_item::Model>>, DomainError> {
-        let mut map: HashMap<Uuid, Vec<order_item::Model>> = HashMap::new();
+        // Every key gets an entry, so an order without lines is cached as such.
+        let mut map: HashMap<Uuid, Vec<order_item::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for item in self.orders.items_of(self.tenant, keys).await? {
             map.entry(item.order_id).or_default().push(item);
         }
