@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use async_graphql::{ServerError, Value};
+use async_graphql::ServerError;
 use axum::{
     Json,
     body::Bytes,
@@ -95,7 +95,7 @@ pub async fn post_graphql(
     let started = Instant::now();
     let mut response = state.schema.execute(request).await;
     state.metrics.observe(operation.as_deref(), response.errors.is_empty(), started.elapsed());
-    add_missing_codes(&mut response.errors, response.data == Value::Null);
+    add_missing_codes(&mut response.errors);
     (StatusCode::OK, Json(response)).into_response()
 }
 
@@ -117,7 +117,7 @@ fn operation_name_in(query: &str) -> Option<&str> {
 
 /// Errors async-graphql raises itself (parse, validation, depth/complexity limits, input
 /// coercion) carry no code: they are all the client's input.
-fn add_missing_codes(errors: &mut [ServerError], _request_failed: bool) {
+fn add_missing_codes(errors: &mut [ServerError]) {
     for e in errors {
         let has_code = e.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some());
         if !has_code {

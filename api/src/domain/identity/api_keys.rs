@@ -122,22 +122,6 @@ impl Identity {
         let select = api_key::Entity::find().filter(api_key::Column::OrganizationId.eq(actor.tenant().id()));
         pagination::fetch(&self.db, select, api_key::Column::Id, args).await
     }
-
-    pub async fn audit_events(&self, actor: &Actor, args: PageArgs) -> DomainResult<Page<entity::audit_event::Model>> {
-        actor.require(Role::Admin)?;
-        let select = entity::audit_event::Entity::find()
-            .filter(entity::audit_event::Column::OrganizationId.eq(actor.tenant().id()));
-        pagination::fetch(&self.db, select, entity::audit_event::Column::Id, args).await
-    }
 }
 
-impl Identity {
-    pub async fn audit_event(&self, actor: &Actor, id: Uuid) -> DomainResult<entity::audit_event::Model> {
-        actor.require(Role::Admin)?;
-        entity::audit_event::Entity::find_by_id(id)
-            .filter(entity::audit_event::Column::OrganizationId.eq(actor.tenant().id()))
-            .one(&self.db)
-            .await?
-            .ok_or(DomainError::NotFound)
-    }
-}
+impl Identity {}

@@ -2,6 +2,7 @@
 //! tokens), API keys, and turning a presented bearer credential into an [`Actor`].
 
 mod api_keys;
+mod audit_log;
 mod authn;
 mod sessions;
 mod users;

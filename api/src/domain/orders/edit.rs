@@ -156,14 +156,13 @@ pub async fn update_item_sku(
     let o = order::Entity::find_by_id(item.order_id).one(&txn).await?.ok_or(DomainError::NotFound)?;
     editable(&o)?;
     bump(&txn, &o).await?;
-    let sku_id = ensure_skus(&txn, org, &[(code.clone(), item.title.clone())]).await?;
+    ensure_skus(&txn, org, &[(code.clone(), item.title.clone())]).await?;
     let sku_id = sku::Entity::find()
         .filter(sku::Column::OrganizationId.eq(org))
         .filter(sku::Column::Code.eq(&code))
         .one(&txn)
         .await?
         .map(|s| s.id)
-        .or(sku_id)
         .ok_or_else(|| DomainError::internal(sea_orm::DbErr::RecordNotFound("sku".into())))?;
     let previous = item.platform_sku.clone();
     let mut active: order_item::ActiveModel = item.into();
@@ -186,20 +185,15 @@ pub async fn update_item_sku(
     Ok(updated)
 }
 
-/// Inserts catalogue SKUs for the given (code, name) pairs that do not exist yet; returns
-/// the id of the first one when it was created here.
-async fn ensure_skus(
-    db: &impl ConnectionTrait,
-    org: Uuid,
-    codes: &[(String, Option<String>)],
-) -> DomainResult<Option<Uuid>> {
+/// Inserts catalogue SKUs for the given (code, name) pairs that do not exist yet
+/// (existing codes are left untouched).
+async fn ensure_skus(db: &impl ConnectionTrait, org: Uuid, codes: &[(String, Option<String>)]) -> DomainResult<()> {
     if codes.is_empty() {
-        return Ok(None);
+        return Ok(());
     }
     let now = Utc::now();
-    let first = Uuid::now_v7();
-    let rows = codes.iter().enumerate().map(|(i, (code, name))| sku::ActiveModel {
-        id: Set(if i == 0 { first } else { Uuid::now_v7() }),
+    let rows = codes.iter().map(|(code, name)| sku::ActiveModel {
+        id: Set(Uuid::now_v7()),
         organization_id: Set(org),
         code: Set(code.clone()),
         name: Set(name.clone()),
@@ -222,7 +216,7 @@ async fn ensure_skus(
         .on_conflict(OnConflict::columns([sku::Column::OrganizationId, sku::Column::Code]).do_nothing().to_owned())
         .exec_without_returning(db)
         .await?;
-    Ok(Some(first))
+    Ok(())
 }
 
 /// Seed 000 §5(3) "同步": every seller SKU seen on the tenant's orders becomes a catalogue
