@@ -27,6 +27,8 @@ use crate::{
     domain::identity::Identity,
     domain::{
         accounts::{Accounts, PlatformConnector},
+        channels::Channels,
+        fulfilment::Fulfilment,
         orders::Orders,
     },
     error::DomainError,
@@ -64,7 +66,9 @@ pub enum StartupError {
 pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Result<Services, StartupError> {
     let keys = Keys::derive(&settings.secret_key);
     let jwt = Arc::new(JwtCodec::new(keys.jwt(), settings.access_token_ttl_secs));
-    let bus = EventBus::new(1024);
+    // Large enough for a 10,000-order push's results to reach a subscriber that reads
+    // them as they come; a lagging subscriber is told (and pushResults re-reads).
+    let bus = EventBus::new(16_384);
     let hasher = PasswordHasherPool::new(settings.limits.password_hash_permits);
     let identity = Identity::new(db.clone(), jwt, hasher, bus.clone(), settings.refresh_token_ttl_secs);
     let sandbox = settings.sandbox.then(|| Sandbox::new(&settings.public_url, settings.sandbox_orders));
@@ -77,7 +81,20 @@ pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Res
         settings.public_url.clone(),
     );
     let orders = Orders::new(db.clone(), bus.clone());
-    Ok(Services { settings, db, identity, accounts, orders, bus, sandbox, shutdown: CancellationToken::new() })
+    let channels = Channels::new(db.clone(), bus.clone());
+    let fulfilment = Fulfilment::new(db.clone(), bus.clone());
+    Ok(Services {
+        settings,
+        db,
+        identity,
+        accounts,
+        orders,
+        channels,
+        fulfilment,
+        bus,
+        sandbox,
+        shutdown: CancellationToken::new(),
+    })
 }
 
 /// The marketplace connectors and apps from configuration; with sandbox on, platforms
@@ -227,6 +244,9 @@ impl Application {
             settings.public_url = format!("http://{addr}");
         }
         let services = services(Arc::new(settings), db)?;
+        if services.settings.sandbox {
+            crate::domain::channels::seed_sandbox(&services.db).await?;
+        }
         let demo_login = sandbox::demo::seed(&services).await?;
         let schema = build_schema(services.clone());
         let state = AppState { services, schema, metrics, ws_tasks: TaskTracker::new() };

@@ -36,8 +36,9 @@ impl ErrorCode {
 
 /// Codes for expected business failures, returned in payloads as
 /// `userErrors { code field message }` so a SPA can show them next to a field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, serde::Serialize, serde::Deserialize)]
 #[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum UserErrorCode {
     /// A value is malformed or out of range.
     Invalid,
@@ -55,10 +56,48 @@ pub enum UserErrorCode {
     RoleNotAllowed,
     /// The object is not in a state that allows the operation.
     InvalidState,
+    /// The object is still used (e.g. a SKU on open orders) and cannot be deleted.
+    InUse,
+    /// Push: the order has no shipping channel.
+    ChannelNotSet,
+    /// Push: the channel does not ship to the order's destination country (货运方式不能到达目的地).
+    DestinationNotServed,
+    /// Push: a line has no catalogue SKU, or its SKU has no declaration (无申报信息).
+    DeclarationMissing,
+    /// Push: a SKU's declaration lacks the English name (申报英文名为空); the message names the SKU.
+    DeclarationNameEnMissing,
+    /// Push: a declaration field the channel requires is empty (HS code, origin, weight…).
+    DeclarationFieldMissing,
+    /// Push: the parcel is heavier than the channel allows.
+    WeightLimitExceeded,
+    /// Push: the declared value is above the channel's limit.
+    ValueLimitExceeded,
+    /// Push: the recipient address lacks a field the channel needs.
+    AddressIncomplete,
+    /// Push: the carrier refused the forecast; fix the unconfirmed waybill and push again.
+    ProviderRejected,
+    /// Push: the channel's tracking-number range is used up.
+    TrackingRangeExhausted,
+    /// The channel is inactive or not available to this organization.
+    ChannelUnavailable,
+    /// The provider could not be reached; the operation will be retried.
+    ProviderUnavailable,
+    /// One id of a batch does not exist (or is not yours).
+    NotFound,
+}
+
+impl UserErrorCode {
+    /// The name a client sees (`DESTINATION_NOT_SERVED`), also stored on orders.
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
+    }
 }
 
 /// An expected, field-level business failure.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UserError {
     pub code: UserErrorCode,
     /// Input path of the offending field, e.g. `["input", "email"]`.

@@ -2,6 +2,8 @@
 //! refetch what they show, so a lagging or reconnecting client only needs to resync.
 //! A multi-replica deployment swaps this for Redis pub/sub behind the same type.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -14,6 +16,8 @@ pub struct DomainEvent {
     pub entity_type: String,
     pub entity_id: Option<Uuid>,
     pub at: DateTime<Utc>,
+    /// The change's details (the audit event's data), shared by every subscriber.
+    pub data: Option<Arc<serde_json::Value>>,
 }
 
 #[derive(Debug, Clone)]

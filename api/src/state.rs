@@ -7,7 +7,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     config::Settings,
-    domain::{accounts::Accounts, identity::Identity, orders::Orders},
+    domain::{
+        accounts::Accounts, catalog::Catalog, channels::Channels, fulfilment::Fulfilment, identity::Identity,
+        orders::Orders,
+    },
     events::EventBus,
     sandbox::Sandbox,
 };
@@ -20,6 +23,9 @@ pub struct Services {
     pub identity: Identity,
     pub accounts: Accounts,
     pub orders: Orders,
+    pub catalog: Catalog,
+    pub channels: Channels,
+    pub fulfilment: Fulfilment,
     pub bus: EventBus,
     /// The fake providers, when sandbox mode is on.
     pub sandbox: Option<Sandbox>,

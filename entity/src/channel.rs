@@ -35,6 +35,8 @@ pub struct Model {
     pub region: Option<String>,
     pub warehouse_account_id: Option<Uuid>,
     pub active: bool,
+    /// The carrier's limit on each address line's length (characters).
+    pub address_line_max: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -52,6 +52,9 @@ pub struct Model {
     pub tracking_number: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub last_operation_message: Option<String>,
+    /// The typed code of the last push failure (a `UserErrorCode` name).
+    #[sea_orm(column_type = "String(StringLen::N(64))")]
+    pub last_error_code: Option<String>,
     pub version: i32,
     pub ordered_at: Option<DateTimeUtc>,
     pub platform_updated_at: Option<DateTimeUtc>,

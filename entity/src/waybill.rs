@@ -21,6 +21,10 @@ pub struct Model {
     pub provider_reference: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub error_message: Option<String>,
+    #[sea_orm(column_type = "String(StringLen::N(64))")]
+    pub error_code: Option<String>,
+    /// Set when a user edited the snapshot; the next push sends it unchanged.
+    pub edited_at: Option<DateTimeUtc>,
     pub attempts: i32,
     pub printed_at: Option<DateTimeUtc>,
     pub forecasted_at: Option<DateTimeUtc>,

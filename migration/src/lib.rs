@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_identity;
 mod m20261123_000002_marketplace;
 mod m20261123_000003_warehouse;
+mod m20261123_000004_fulfilment;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_identity::Migration),
             Box::new(m20261123_000002_marketplace::Migration),
             Box::new(m20261123_000003_warehouse::Migration),
+            Box::new(m20261123_000004_fulfilment::Migration),
         ]
     }
 }

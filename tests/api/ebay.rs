@@ -443,6 +443,7 @@ async fn order_channel_and_waybill(app: TestApp) {
         region: Set(None),
         warehouse_account_id: Set(None),
         active: Set(true),
+        address_line_max: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -463,6 +464,8 @@ async fn order_channel_and_waybill(app: TestApp) {
         snapshot: Set(json!({})),
         provider_reference: Set(None),
         error_message: Set(None),
+        error_code: Set(None),
+        edited_at: Set(None),
         attempts: Set(1),
         printed_at: Set(None),
         forecasted_at: Set(Some(now)),

@@ -3,10 +3,12 @@
 //! a fresh PostgreSQL database per test too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod fixtures;
 mod helpers;
 
 mod auth;
 mod ebay;
+mod fulfilment;
 mod http_shape;
 mod jobs;
 mod marketplaces;

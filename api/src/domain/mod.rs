@@ -4,6 +4,9 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod catalog;
+pub mod channels;
+pub mod fulfilment;
 pub mod identity;
 pub mod orders;
 pub mod pagination;

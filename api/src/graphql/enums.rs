@@ -67,3 +67,25 @@ pub enum WaybillStatus {
     Shipped,
     Cancelled,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::AddressPolicy", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum AddressPolicy {
+    /// Addresses are sent exactly as stored (quotes, `&`, CJK and emoji included).
+    AsIs,
+    /// The carrier prints Latin only: a transliterated copy is sent, the original kept.
+    LatinOnly,
+}
+
+/// Fields a channel's carrier requires beyond the basics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::domain::channels::RequiredField", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum RequiredField {
+    DeclarationNameCn,
+    HsCode,
+    OriginCountry,
+    RecipientPhone,
+    RecipientEmail,
+    RecipientPostalCode,
+    RecipientState,
+}

@@ -20,6 +20,7 @@ pub enum Kind {
     Job,
     Channel,
     Waybill,
+    Sku,
 }
 
 impl Kind {
@@ -35,6 +36,7 @@ impl Kind {
             Kind::Job => "Job",
             Kind::Channel => "Channel",
             Kind::Waybill => "Waybill",
+            Kind::Sku => "Sku",
         }
     }
 
@@ -50,6 +52,7 @@ impl Kind {
             "Job" => Kind::Job,
             "Channel" => Kind::Channel,
             "Waybill" => Kind::Waybill,
+            "Sku" => Kind::Sku,
             _ => return None,
         })
     }

@@ -3,10 +3,12 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod channels;
 pub mod connection;
 pub mod context;
 pub mod enums;
 pub mod errors;
+pub mod fulfilment;
 pub mod ids;
 pub mod introspection;
 pub mod loaders;
@@ -14,5 +16,6 @@ pub mod node;
 pub mod orders;
 pub mod schema;
 pub mod subscription;
+pub mod waybills;
 
 pub use schema::{AppSchema, build_schema, build_schema_bare, sdl};

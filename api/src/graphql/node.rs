@@ -6,10 +6,12 @@ use async_graphql::{Context, ID, Interface, Object};
 use super::{
     accounts::{Account, Job},
     auth::types::{ApiKey, AuditEvent, Organization, User},
+    channels::Channel,
     context::{actor, services},
     errors::ApiResult,
     ids::{Kind, decode_any},
-    orders::{Channel, Order, Waybill},
+    orders::Order,
+    waybills::Waybill,
 };
 use crate::error::{DomainError, DomainResult};
 
@@ -83,8 +85,10 @@ async fn load_any(ctx: &Context<'_>, id: &ID) -> DomainResult<Node> {
         Kind::Account => Node::Account(Account(s.accounts.get(a.tenant(), uuid).await?)),
         Kind::Order => Node::Order(Order(s.orders.get(a.tenant(), uuid).await?)),
         Kind::Job => Node::Job(Job(s.orders.job(a.tenant(), uuid).await?)),
-        Kind::Channel => Node::Channel(Channel(s.orders.channel(a.tenant(), uuid).await?)),
-        Kind::Waybill => Node::Waybill(Waybill(s.orders.waybill(a.tenant(), uuid).await?)),
+        Kind::Channel => Node::Channel(Channel(s.channels.get(a.tenant(), uuid).await?)),
+        Kind::Waybill => Node::Waybill(Waybill(s.fulfilment.waybill(a.tenant(), uuid).await?)),
         Kind::OrderItem => return Err(DomainError::NotFound),
+        #[allow(unreachable_patterns)]
+        Kind::Sku => return Err(DomainError::NotFound), // TEMP until the SKU catalogue lands
     })
 }

@@ -6,11 +6,13 @@ use entity::{order, order_item};
 
 use super::{
     accounts::Account,
+    channels::Channel,
     connection::{Conn, connection, page_args},
     context::{actor, loaders, services},
-    enums::{ChannelProvider, FulfillmentStatus, Platform, WaybillStatus, WriteBackStatus},
+    enums::{FulfillmentStatus, Platform, WriteBackStatus},
     errors::{ApiResult, UserErrorObject, payload},
     ids::{Kind, decode, encode},
+    waybills::Waybill,
 };
 use crate::{
     domain::orders::{OrderFilter as DomainFilter, edit::RecipientEdit},
@@ -89,6 +91,20 @@ impl Order {
         self.0.tracking_number.as_deref()
     }
     /// The last push/operation message shown next to the order (操作信息).
+    /// The code of the last push failure (e.g. DESTINATION_NOT_SERVED), while PUSH_FAILED.
+    async fn last_error_code(&self) -> Option<crate::error::UserErrorCode> {
+        self.0.last_error_code.as_deref().and_then(crate::error::UserErrorCode::parse)
+    }
+    /// The marketplace's message when writing the tracking number back failed.
+    async fn write_back_error(&self) -> Option<&str> {
+        self.0.write_back_error.as_deref()
+    }
+    async fn pushed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.pushed_at
+    }
+    async fn shipped_at(&self) -> Option<DateTime<Utc>> {
+        self.0.shipped_at
+    }
     async fn last_operation_message(&self) -> Option<&str> {
         self.0.last_operation_message.as_deref()
     }
@@ -123,58 +139,6 @@ impl Order {
             .into_iter()
             .map(OrderItem)
             .collect())
-    }
-}
-
-/// A shipping channel (货运渠道). Managed with its own API in the fulfilment workflow.
-pub struct Channel(pub entity::channel::Model);
-
-#[Object]
-impl Channel {
-    pub async fn id(&self) -> ID {
-        encode(Kind::Channel, self.0.id)
-    }
-    async fn code(&self) -> &str {
-        &self.0.code
-    }
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    async fn provider(&self) -> ChannelProvider {
-        self.0.provider.into()
-    }
-    /// True for the logistics company's channels shared by every tenant.
-    async fn global(&self) -> bool {
-        self.0.organization_id.is_none()
-    }
-    async fn active(&self) -> bool {
-        self.0.active
-    }
-}
-
-/// A waybill (运单): the forecast sent to a carrier and its tracking number.
-pub struct Waybill(pub entity::waybill::Model);
-
-#[Object]
-impl Waybill {
-    pub async fn id(&self) -> ID {
-        encode(Kind::Waybill, self.0.id)
-    }
-    /// `OD…` when created from an order.
-    async fn customer_reference(&self) -> &str {
-        &self.0.customer_reference
-    }
-    async fn tracking_number(&self) -> Option<&str> {
-        self.0.tracking_number.as_deref()
-    }
-    async fn status(&self) -> WaybillStatus {
-        self.0.status.into()
-    }
-    async fn error_message(&self) -> Option<&str> {
-        self.0.error_message.as_deref()
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
     }
 }
 

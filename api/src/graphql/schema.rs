@@ -5,18 +5,30 @@ use async_graphql::{MergedObject, SDLExportOptions, Schema, SchemaBuilder};
 use super::{
     accounts::{AccountMutation, AccountQuery},
     auth::{ApiKeyMutation, ApiKeyQuery, SessionMutation, SessionQuery, UserMutation, UserQuery},
+    channels::{ChannelMutation, ChannelQuery},
+    fulfilment::FulfilmentMutation,
     introspection::RefuseIntrospection,
     node::NodeQuery,
     orders::{OrderMutation, OrderQuery},
     subscription::Subscription,
+    waybills::{WaybillMutation, WaybillQuery},
 };
 use crate::{config::Limits, state::Services};
 
 #[derive(MergedObject, Default)]
-pub struct Query(SessionQuery, UserQuery, ApiKeyQuery, NodeQuery, AccountQuery, OrderQuery);
+pub struct Query(SessionQuery, UserQuery, ApiKeyQuery, NodeQuery, AccountQuery, OrderQuery, ChannelQuery, WaybillQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(SessionMutation, UserMutation, ApiKeyMutation, AccountMutation, OrderMutation);
+pub struct Mutation(
+    SessionMutation,
+    UserMutation,
+    ApiKeyMutation,
+    AccountMutation,
+    OrderMutation,
+    ChannelMutation,
+    FulfilmentMutation,
+    WaybillMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 

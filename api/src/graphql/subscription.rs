@@ -36,6 +36,56 @@ impl From<DomainEvent> for Event {
     }
 }
 
+/// The outcome of one order's push, as it finishes.
+#[derive(SimpleObject, Clone)]
+pub struct PushResult {
+    pub order_id: ID,
+    /// PUSHED or PUSH_FAILED.
+    pub status: super::enums::FulfillmentStatus,
+    pub tracking_number: Option<String>,
+    pub waybill_id: Option<ID>,
+    /// Why it failed (e.g. PROVIDER_REJECTED, DESTINATION_NOT_SERVED).
+    pub code: Option<crate::error::UserErrorCode>,
+    pub message: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+fn push_result(e: &DomainEvent) -> Option<PushResult> {
+    let status = match e.action.as_str() {
+        "order.pushed" => entity::enums::FulfillmentStatus::Pushed,
+        "order.push_failed" => entity::enums::FulfillmentStatus::PushFailed,
+        _ => return None,
+    };
+    let data = e.data.as_deref();
+    let text = |k: &str| data.and_then(|d| d.get(k)).and_then(|v| v.as_str()).map(str::to_owned);
+    Some(PushResult {
+        order_id: encode(Kind::Order, e.entity_id?),
+        status: status.into(),
+        tracking_number: text("trackingNumber"),
+        waybill_id: text("waybillId").and_then(|w| uuid::Uuid::parse_str(&w).ok()).map(|w| encode(Kind::Waybill, w)),
+        code: text("code").as_deref().and_then(crate::error::UserErrorCode::parse),
+        message: text("message"),
+        at: e.at,
+    })
+}
+
+fn from_order(o: &entity::order::Model) -> Option<PushResult> {
+    let status = match o.fulfillment_status {
+        entity::enums::FulfillmentStatus::Pushed => entity::enums::FulfillmentStatus::Pushed,
+        entity::enums::FulfillmentStatus::PushFailed => entity::enums::FulfillmentStatus::PushFailed,
+        _ => return None,
+    };
+    Some(PushResult {
+        order_id: encode(Kind::Order, o.id),
+        status: status.into(),
+        tracking_number: o.tracking_number.clone(),
+        waybill_id: None,
+        code: o.last_error_code.as_deref().and_then(crate::error::UserErrorCode::parse),
+        message: o.last_operation_message.clone(),
+        at: o.updated_at,
+    })
+}
+
 #[derive(Default)]
 pub struct Subscription;
 
@@ -71,6 +121,76 @@ impl Subscription {
         };
         let shutdown = s.shutdown.clone().cancelled_owned();
         Ok(events.take_until(tokio::time::sleep(until_expiry)).take_until(shutdown))
+    }
+
+    /// One event per order as its push finishes (success with the tracking number, or
+    /// failure with code and message), for the given orders or all of the organization's.
+    /// If the client falls behind, the given orders' results are re-read from the database,
+    /// so none is lost.
+    async fn push_results(
+        &self,
+        ctx: &Context<'_>,
+        order_ids: Option<Vec<ID>>,
+    ) -> Result<impl Stream<Item = PushResult> + use<>, async_graphql::Error> {
+        let a = actor(ctx).map_err(async_graphql::Error::from)?;
+        let s = services(ctx).map_err(async_graphql::Error::from)?.clone();
+        let tenant = a.tenant();
+        let wanted: Option<std::collections::HashSet<uuid::Uuid>> = match order_ids {
+            Some(ids) => Some(
+                ids.iter()
+                    .map(|id| decode(Kind::Order, id))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| async_graphql::Error::from(super::errors::ApiError::from(e)))?,
+            ),
+            None => None,
+        };
+        struct St {
+            rx: tokio::sync::broadcast::Receiver<DomainEvent>,
+            queue: std::collections::VecDeque<PushResult>,
+            since: DateTime<Utc>,
+        }
+        let init = St { rx: s.bus.subscribe(), queue: Default::default(), since: Utc::now() };
+        let stream = stream::unfold(init, move |mut st| {
+            let s = s.clone();
+            let wanted = wanted.clone();
+            async move {
+                loop {
+                    if let Some(r) = st.queue.pop_front() {
+                        return Some((r, st));
+                    }
+                    match st.rx.recv().await {
+                        Ok(e) if e.organization_id == tenant.id() => {
+                            if wanted.as_ref().is_some_and(|w| !e.entity_id.is_some_and(|id| w.contains(&id))) {
+                                continue;
+                            }
+                            if let Some(r) = push_result(&e) {
+                                return Some((r, st));
+                            }
+                        }
+                        Ok(_) => continue,
+                        Err(RecvError::Lagged(_)) => {
+                            // Missed events: re-read the watched orders that finished since
+                            // the subscription began (duplicates are possible, losses not).
+                            if let Some(w) = &wanted {
+                                let ids: Vec<uuid::Uuid> = w.iter().copied().collect();
+                                if let Ok(orders) = s.orders.by_ids(tenant, &ids).await {
+                                    st.queue.extend(
+                                        orders.iter().filter(|o| o.updated_at >= st.since).filter_map(from_order),
+                                    );
+                                }
+                            }
+                        }
+                        Err(RecvError::Closed) => return None,
+                    }
+                }
+            }
+        });
+        let until_expiry = match a.expires_at {
+            Some(exp) => Duration::from_secs(u64::try_from(exp - Utc::now().timestamp()).unwrap_or(0)),
+            None => Duration::from_secs(u64::MAX / 4),
+        };
+        let shutdown = services(ctx).map_err(async_graphql::Error::from)?.shutdown.clone().cancelled_owned();
+        Ok(stream.take_until(tokio::time::sleep(until_expiry)).take_until(shutdown))
     }
 
     /// A job's state as it runs (downloads, batch pushes, syncs): the current state

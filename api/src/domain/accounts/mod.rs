@@ -3,7 +3,7 @@
 //! disable/delete, and the `invalid_grant` → NEEDS_REAUTHORIZATION rule.
 
 mod credentials;
-mod tokens;
+pub mod tokens;
 
 use std::{collections::HashMap, sync::Arc};
 

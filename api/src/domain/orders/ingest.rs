@@ -131,6 +131,7 @@ pub async fn upsert_page(
             channel_id: Set(None),
             tracking_number: Set(None),
             last_operation_message: Set(None),
+            last_error_code: Set(None),
             version: Set(0),
             ordered_at: Set(o.ordered_at),
             platform_updated_at: Set(Some(o.updated_at)),

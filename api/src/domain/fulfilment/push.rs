@@ -1,0 +1,561 @@
+//! Push (推送运单): validate and move orders to PUSHING with an UNCONFIRMED waybill in the
+//! request's transaction, enqueueing one durable job for the batch (transactional
+//! outbox); the job books the forecasts chunk by chunk, each chunk one transaction that
+//! books with the provider and records FORECASTED/PUSHED (or PUSH_FAILED with the
+//! provider's message) together. A crash between chunks resumes with the orders still
+//! PUSHING; finished ones are never touched again.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use entity::{
+    enums::{FulfillmentStatus, WaybillStatus},
+    order, order_item, sku, waybill,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+    sea_query::{Expr, ExprTrait},
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    BatchOutcome, Fulfilment, OrderOutcome, active_waybills, batch_ids, channels_of,
+    idempotency::{self, Claim},
+    lock_orders, provider, provider_for, push_event_data,
+    snapshot::{self, Snapshot},
+    state::{self, Action},
+};
+use crate::{
+    auth::Actor,
+    db::begin_write,
+    domain::audit::{self, By, Change},
+    error::{DomainError, DomainResult, UserError, UserErrorCode},
+    events::{DomainEvent, EventBus},
+    jobs::{NewJob, queue},
+};
+
+pub const JOB_KIND: &str = "orders.push";
+/// Orders per transaction in the push job.
+pub const CHUNK: usize = 250;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushPayload {
+    pub order_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushProgress {
+    pub total: usize,
+    pub done: usize,
+    pub pushed: usize,
+    pub failed: usize,
+}
+
+/// `OD` + the platform order id (letters, digits and `-` only), unique among the tenant's
+/// active waybills: a clash (same order number in two accounts) gets the order id's tail.
+fn customer_reference(o: &order::Model, taken: &HashSet<String>) -> String {
+    let clean: String =
+        o.platform_order_id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(48).collect();
+    let base = format!("OD{clean}");
+    if taken.contains(&base) {
+        let tail = o.id.simple().to_string();
+        format!("{base}-{}", &tail[tail.len() - 8..])
+    } else {
+        base
+    }
+}
+
+fn fail_message(errors: &[UserError]) -> String {
+    errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+impl Fulfilment {
+    /// `pushOrders`: one outcome per order; valid orders go PUSHING and a job books them.
+    pub async fn push(&self, actor: &Actor, ids: &[Uuid], key: Option<&str>) -> DomainResult<BatchOutcome> {
+        actor.require_write()?;
+        let ids = batch_ids(ids)?;
+        let org = actor.tenant().id();
+        let txn = begin_write(&self.db).await?;
+        let claim = match key {
+            Some(k) => {
+                Some(idempotency::claim(&txn, org, "pushOrders", k, &idempotency::request_hash("push", &ids)).await?)
+            }
+            None => None,
+        };
+        if let Some(Claim::Replay(v)) = claim {
+            txn.rollback().await?;
+            return serde_json::from_value(v).map_err(DomainError::internal);
+        }
+        let orders = lock_orders(&txn, org, &ids).await?;
+        let order_ids: Vec<Uuid> = orders.keys().copied().collect();
+        let items = items_with_skus(&txn, org, &order_ids).await?;
+        let channel_ids: Vec<Uuid> =
+            orders.values().filter_map(|o| o.channel_id).collect::<HashSet<_>>().into_iter().collect();
+        let channels = channels_of(&txn, org, &channel_ids).await?;
+        let existing = active_waybills(&txn, &order_ids).await?;
+
+        let now = Utc::now();
+        let mut results = Vec::with_capacity(ids.len());
+        let mut failed: Vec<(Uuid, Vec<UserError>)> = Vec::new();
+        let mut ready: Vec<(&order::Model, Snapshot, Uuid)> = Vec::new();
+        for id in &ids {
+            let Some(o) = orders.get(id) else {
+                results.push(OrderOutcome::not_found(*id));
+                continue;
+            };
+            if state::next(o.fulfillment_status, Action::Push).is_none() {
+                results.push(OrderOutcome::refused(
+                    o,
+                    UserErrorCode::InvalidState,
+                    state::refusal(o.fulfillment_status, Action::Push),
+                ));
+                continue;
+            }
+            let Some(ch) = o.channel_id.and_then(|c| channels.get(&c)) else {
+                let e = UserError::new(
+                    UserErrorCode::ChannelNotSet,
+                    &["input", "orderIds"],
+                    "Set a shipping channel before pushing (设置渠道).",
+                );
+                failed.push((o.id, vec![e]));
+                continue;
+            };
+            // A snapshot the user edited is sent as it is; otherwise it is rebuilt from the
+            // order and the catalogue as they stand now (so SKU fixes apply).
+            let edited = existing
+                .get(&o.id)
+                .filter(|w| w.status == WaybillStatus::Unconfirmed && w.edited_at.is_some() && w.channel_id == ch.id)
+                .and_then(|w| serde_json::from_value::<Snapshot>(w.snapshot.clone()).ok());
+            let snap = match edited {
+                Some(s) => s,
+                None => {
+                    let lines = items.get(&o.id).map(Vec::as_slice).unwrap_or_default();
+                    let refs: Vec<(&order_item::Model, Option<&sku::Model>)> =
+                        lines.iter().map(|(i, s)| (i, s.as_ref())).collect();
+                    snapshot::normalise(snapshot::build(o, &refs), ch.address_policy)
+                }
+            };
+            let errors = snapshot::check(&snap, ch);
+            if errors.is_empty() {
+                ready.push((o, snap, ch.id));
+            } else {
+                failed.push((o.id, errors));
+            }
+        }
+
+        // Validation failures: PUSH_FAILED with the first code and every message.
+        let mut changes = Vec::new();
+        for (id, errors) in &failed {
+            let code = errors.first().map(|e| e.code.as_str());
+            order::Entity::update_many()
+                .col_expr(order::Column::FulfillmentStatus, Expr::value(FulfillmentStatus::PushFailed))
+                .col_expr(order::Column::LastErrorCode, Expr::value(code))
+                .col_expr(order::Column::LastOperationMessage, Expr::value(fail_message(errors)))
+                .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
+                .col_expr(order::Column::UpdatedAt, Expr::value(now))
+                .filter(order::Column::Id.eq(*id))
+                .exec(&txn)
+                .await?;
+            let outcome = OrderOutcome {
+                order_id: *id,
+                status: Some(FulfillmentStatus::PushFailed),
+                waybill_id: existing.get(id).map(|w| w.id),
+                errors: errors.clone(),
+            };
+            changes.push(Change {
+                action: "order.push_failed",
+                entity_type: "Order",
+                entity_id: Some(*id),
+                data: Some(push_event_data(&outcome, None)),
+            });
+            results.push(outcome);
+        }
+
+        // Valid orders: PUSHING, with an UNCONFIRMED waybill holding what will be sent.
+        let ready_ids: Vec<Uuid> = ready.iter().map(|(o, _, _)| o.id).collect();
+        let mut waybill_of: HashMap<Uuid, Uuid> = HashMap::new();
+        if !ready.is_empty() {
+            for chunk in ready_ids.chunks(500) {
+                let res = order::Entity::update_many()
+                    .col_expr(order::Column::FulfillmentStatus, Expr::value(FulfillmentStatus::Pushing))
+                    .col_expr(order::Column::LastErrorCode, Expr::value(Option::<String>::None))
+                    .col_expr(order::Column::LastOperationMessage, Expr::value("Pushing…"))
+                    .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
+                    .col_expr(order::Column::UpdatedAt, Expr::value(now))
+                    .filter(order::Column::Id.is_in(chunk.iter().copied()))
+                    .filter(order::Column::FulfillmentStatus.is_in(state::sources(Action::Push)))
+                    .exec(&txn)
+                    .await?;
+                if res.rows_affected != chunk.len() as u64 {
+                    // Impossible while the rows are locked; refuse rather than half-apply.
+                    return Err(DomainError::Conflict("orders changed meanwhile; try again".into()));
+                }
+            }
+            let mut taken = taken_references(&txn, org, &ready).await?;
+            let mut new_rows = Vec::new();
+            for (o, snap, channel_id) in &ready {
+                let json = serde_json::to_value(snap).map_err(DomainError::internal)?;
+                match existing.get(&o.id) {
+                    Some(w) if w.status == WaybillStatus::Unconfirmed => {
+                        waybill::Entity::update_many()
+                            .col_expr(waybill::Column::Snapshot, Expr::value(json))
+                            .col_expr(waybill::Column::ChannelId, Expr::value(*channel_id))
+                            .col_expr(waybill::Column::ErrorCode, Expr::value(Option::<String>::None))
+                            .col_expr(waybill::Column::ErrorMessage, Expr::value(Option::<String>::None))
+                            .col_expr(waybill::Column::UpdatedAt, Expr::value(now))
+                            .filter(waybill::Column::Id.eq(w.id))
+                            .exec(&txn)
+                            .await?;
+                        waybill_of.insert(o.id, w.id);
+                    }
+                    Some(w) => {
+                        return Err(DomainError::internal(sea_orm::DbErr::Custom(format!(
+                            "order {} is pushable but has a {:?} waybill",
+                            o.id, w.status
+                        ))));
+                    }
+                    None => {
+                        let id = Uuid::now_v7();
+                        let reference = customer_reference(o, &taken);
+                        taken.insert(reference.clone());
+                        new_rows.push(waybill::ActiveModel {
+                            id: Set(id),
+                            organization_id: Set(org),
+                            order_id: Set(Some(o.id)),
+                            channel_id: Set(*channel_id),
+                            customer_reference: Set(reference),
+                            tracking_number: Set(None),
+                            status: Set(WaybillStatus::Unconfirmed),
+                            snapshot: Set(json),
+                            provider_reference: Set(None),
+                            error_message: Set(None),
+                            error_code: Set(None),
+                            edited_at: Set(None),
+                            attempts: Set(0),
+                            printed_at: Set(None),
+                            forecasted_at: Set(None),
+                            created_at: Set(now),
+                            updated_at: Set(now),
+                        });
+                        waybill_of.insert(o.id, id);
+                    }
+                }
+            }
+            for chunk in new_rows.chunks(200) {
+                waybill::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
+            }
+        }
+        let job_id = if ready_ids.is_empty() {
+            None
+        } else {
+            let payload =
+                serde_json::to_value(PushPayload { order_ids: ready_ids.clone() }).map_err(DomainError::internal)?;
+            let mut job = NewJob::new(JOB_KIND, Some(org), payload).key(format!("{JOB_KIND}:{}", Uuid::now_v7()));
+            job.priority = 10;
+            let (job, _) = queue::enqueue(&txn, job).await?;
+            changes.push(Change {
+                action: "orders.push_requested",
+                entity_type: "Job",
+                entity_id: Some(job.id),
+                data: Some(serde_json::json!({ "orders": ready_ids.len() })),
+            });
+            Some(job.id)
+        };
+        for o in &ready_ids {
+            results.push(OrderOutcome::ok(*o, FulfillmentStatus::Pushing, waybill_of.get(o).copied()));
+        }
+        // Input order, whatever bucket each order fell in.
+        let pos: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        results.sort_by_key(|r| pos.get(&r.order_id).copied().unwrap_or(usize::MAX));
+        let outcome = BatchOutcome { results, job_id };
+        if let Some(Claim::Fresh(key_id)) = claim {
+            idempotency::store(&txn, key_id, serde_json::to_value(&outcome).map_err(DomainError::internal)?).await?;
+        }
+        let events = audit::record_many(&txn, org, By::Actor(actor), changes).await?;
+        txn.commit().await?;
+        self.bus.publish_all(events);
+        Ok(outcome)
+    }
+}
+
+/// Lines of each order with their catalogue SKU.
+pub(super) async fn items_with_skus(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    order_ids: &[Uuid],
+) -> DomainResult<HashMap<Uuid, Vec<(order_item::Model, Option<sku::Model>)>>> {
+    let mut items = Vec::new();
+    for chunk in order_ids.chunks(500) {
+        items.extend(
+            order_item::Entity::find()
+                .filter(order_item::Column::OrganizationId.eq(org))
+                .filter(order_item::Column::OrderId.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?,
+        );
+    }
+    let sku_ids: Vec<Uuid> = items.iter().filter_map(|i| i.sku_id).collect::<HashSet<_>>().into_iter().collect();
+    let mut skus = HashMap::new();
+    for chunk in sku_ids.chunks(500) {
+        skus.extend(
+            sku::Entity::find()
+                .filter(sku::Column::OrganizationId.eq(org))
+                .filter(sku::Column::Id.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s)),
+        );
+    }
+    let mut out: HashMap<Uuid, Vec<(order_item::Model, Option<sku::Model>)>> = HashMap::new();
+    for i in items {
+        let s = i.sku_id.and_then(|id| skus.get(&id).cloned());
+        out.entry(i.order_id).or_default().push((i, s));
+    }
+    for v in out.values_mut() {
+        v.sort_by_key(|(i, _)| i.id);
+    }
+    Ok(out)
+}
+
+/// Customer references already used by the tenant's active waybills, among those the
+/// batch would use.
+async fn taken_references(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    ready: &[(&order::Model, Snapshot, Uuid)],
+) -> DomainResult<HashSet<String>> {
+    let wanted: Vec<String> = ready.iter().map(|(o, _, _)| customer_reference(o, &HashSet::new())).collect();
+    let mut out = HashSet::new();
+    for chunk in wanted.chunks(500) {
+        let rows: Vec<String> = waybill::Entity::find()
+            .select_only()
+            .column(waybill::Column::CustomerReference)
+            .filter(waybill::Column::OrganizationId.eq(org))
+            .filter(waybill::Column::Status.ne(WaybillStatus::Cancelled))
+            .filter(waybill::Column::CustomerReference.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// Books the forecasts of the orders among `ids` that are still PUSHING (one transaction).
+/// Returns the outcomes; events are published after commit.
+pub async fn book_chunk(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    org: Uuid,
+    ids: &[Uuid],
+) -> DomainResult<Vec<OrderOutcome>> {
+    let txn = begin_write(db).await?;
+    let orders = lock_orders(&txn, org, ids).await?;
+    let pushing: Vec<&order::Model> = ids
+        .iter()
+        .filter_map(|id| orders.get(id))
+        .filter(|o| o.fulfillment_status == FulfillmentStatus::Pushing)
+        .collect();
+    if pushing.is_empty() {
+        txn.rollback().await?;
+        return Ok(Vec::new());
+    }
+    let pushing_ids: Vec<Uuid> = pushing.iter().map(|o| o.id).collect();
+    let waybills = active_waybills(&txn, &pushing_ids).await?;
+    let channel_ids: Vec<Uuid> = waybills.values().map(|w| w.channel_id).collect::<HashSet<_>>().into_iter().collect();
+    let channels = channels_of(&txn, org, &channel_ids).await?;
+    let now = Utc::now();
+
+    // Group by channel; each group is one provider call.
+    let mut groups: HashMap<Uuid, Vec<(&order::Model, &waybill::Model, Snapshot)>> = HashMap::new();
+    let mut outcomes = Vec::new();
+    let mut changes = Vec::new();
+    for o in &pushing {
+        let snap = waybills
+            .get(&o.id)
+            .and_then(|w| serde_json::from_value::<Snapshot>(w.snapshot.clone()).ok().map(|s| (w, s)));
+        match snap {
+            Some((w, s)) if channels.contains_key(&w.channel_id) => {
+                groups.entry(w.channel_id).or_default().push((o, w, s))
+            }
+            _ => {
+                let refusal = provider::Refusal {
+                    code: UserErrorCode::ChannelUnavailable,
+                    message: "The order's waybill or channel is missing; set a channel and push again.".into(),
+                };
+                let outcome = record_refusal(&txn, o, waybills.get(&o.id), &refusal, now).await?;
+                changes.push(push_change(&outcome, None));
+                outcomes.push(outcome);
+            }
+        }
+    }
+    for (channel_id, group) in &groups {
+        let Some(ch) = channels.get(channel_id) else { continue };
+        let provider = match provider_for(ch) {
+            Ok(p) => p,
+            Err(DomainError::User(errs)) => {
+                let msg = errs.first().map(|e| e.message.clone()).unwrap_or_default();
+                for (o, w, _) in group {
+                    let r = provider::Refusal { code: UserErrorCode::ChannelUnavailable, message: msg.clone() };
+                    let outcome = record_refusal(&txn, o, Some(w), &r, now).await?;
+                    changes.push(push_change(&outcome, None));
+                    outcomes.push(outcome);
+                }
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        // A waybill tried before may have reached the provider (timeout, crash): look its
+        // reference up before creating it again.
+        let mut to_create = Vec::new();
+        let mut booked: Vec<(&order::Model, &waybill::Model, provider::Booking)> = Vec::new();
+        for (o, w, s) in group {
+            let reference = w.id.simple().to_string();
+            if w.attempts > 0
+                && let Some(b) = provider.find(&txn, ch, &reference).await?
+            {
+                booked.push((o, w, b));
+                continue;
+            }
+            to_create.push((o, w, s, reference));
+        }
+        let parcels: Vec<provider::Parcel<'_>> =
+            to_create.iter().map(|(_, _, s, r)| provider::Parcel { reference: r.as_str(), snapshot: s }).collect();
+        let created = provider.create(&txn, ch, &parcels).await?;
+        for ((o, w, _, _), result) in to_create.iter().zip(created) {
+            match result {
+                Ok(b) => booked.push((o, w, b)),
+                Err(refusal) => {
+                    let outcome = record_refusal(&txn, o, Some(w), &refusal, now).await?;
+                    changes.push(push_change(&outcome, None));
+                    outcomes.push(outcome);
+                }
+            }
+        }
+        for (o, w, b) in booked {
+            waybill::Entity::update_many()
+                .col_expr(waybill::Column::Status, Expr::value(WaybillStatus::Forecasted))
+                .col_expr(waybill::Column::TrackingNumber, Expr::value(b.tracking_number.clone()))
+                .col_expr(waybill::Column::ProviderReference, Expr::value(b.provider_reference.clone()))
+                .col_expr(waybill::Column::ErrorCode, Expr::value(Option::<String>::None))
+                .col_expr(waybill::Column::ErrorMessage, Expr::value(Option::<String>::None))
+                .col_expr(waybill::Column::Attempts, Expr::col(waybill::Column::Attempts).add(1))
+                .col_expr(waybill::Column::ForecastedAt, Expr::value(now))
+                .col_expr(waybill::Column::UpdatedAt, Expr::value(now))
+                .filter(waybill::Column::Id.eq(w.id))
+                .exec(&txn)
+                .await?;
+            order::Entity::update_many()
+                .col_expr(order::Column::FulfillmentStatus, Expr::value(FulfillmentStatus::Pushed))
+                .col_expr(order::Column::TrackingNumber, Expr::value(b.tracking_number.clone()))
+                .col_expr(order::Column::LastErrorCode, Expr::value(Option::<String>::None))
+                .col_expr(
+                    order::Column::LastOperationMessage,
+                    Expr::value(format!("Pushed to {}: tracking number {}.", ch.code, b.tracking_number)),
+                )
+                .col_expr(order::Column::PushedAt, Expr::value(now))
+                .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
+                .col_expr(order::Column::UpdatedAt, Expr::value(now))
+                .filter(order::Column::Id.eq(o.id))
+                .exec(&txn)
+                .await?;
+            let outcome = OrderOutcome::ok(o.id, FulfillmentStatus::Pushed, Some(w.id));
+            changes.push(push_change(&outcome, Some(&b.tracking_number)));
+            outcomes.push(outcome);
+        }
+    }
+    let events = audit::record_many(&txn, org, By::System, changes).await?;
+    txn.commit().await?;
+    bus.publish_all(events);
+    Ok(outcomes)
+}
+
+fn push_change(o: &OrderOutcome, tracking: Option<&str>) -> Change {
+    let action = if o.status == Some(FulfillmentStatus::Pushed) { "order.pushed" } else { "order.push_failed" };
+    Change { action, entity_type: "Order", entity_id: Some(o.order_id), data: Some(push_event_data(o, tracking)) }
+}
+
+/// The provider refused: the order is PUSH_FAILED with the message, the waybill stays
+/// UNCONFIRMED (editable) with the same message.
+async fn record_refusal(
+    db: &impl ConnectionTrait,
+    o: &order::Model,
+    w: Option<&waybill::Model>,
+    r: &provider::Refusal,
+    now: chrono::DateTime<Utc>,
+) -> DomainResult<OrderOutcome> {
+    let code = r.code.as_str();
+    if let Some(w) = w {
+        waybill::Entity::update_many()
+            .col_expr(waybill::Column::ErrorCode, Expr::value(code.clone()))
+            .col_expr(waybill::Column::ErrorMessage, Expr::value(r.message.clone()))
+            .col_expr(waybill::Column::Attempts, Expr::col(waybill::Column::Attempts).add(1))
+            .col_expr(waybill::Column::UpdatedAt, Expr::value(now))
+            .filter(waybill::Column::Id.eq(w.id))
+            .exec(db)
+            .await?;
+    }
+    order::Entity::update_many()
+        .col_expr(order::Column::FulfillmentStatus, Expr::value(FulfillmentStatus::PushFailed))
+        .col_expr(order::Column::LastErrorCode, Expr::value(code))
+        .col_expr(order::Column::LastOperationMessage, Expr::value(r.message.clone()))
+        .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(o.id))
+        .exec(db)
+        .await?;
+    Ok(OrderOutcome {
+        order_id: o.id,
+        status: Some(FulfillmentStatus::PushFailed),
+        waybill_id: w.map(|w| w.id),
+        errors: vec![UserError::new(r.code, &["input", "orderIds"], r.message.clone())],
+    })
+}
+
+/// The push job: books every order of the batch, chunk by chunk, reporting progress.
+pub async fn run_job(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    org: Uuid,
+    payload: &PushPayload,
+    mut progress: impl FnMut(PushProgress) -> futures_util::future::BoxFuture<'static, ()>,
+) -> DomainResult<PushProgress> {
+    let mut p = PushProgress { total: payload.order_ids.len(), ..PushProgress::default() };
+    for chunk in payload.order_ids.chunks(CHUNK) {
+        let outcomes = book_chunk(db, bus, org, chunk).await?;
+        p.done += chunk.len();
+        p.pushed += outcomes.iter().filter(|o| o.status == Some(FulfillmentStatus::Pushed)).count();
+        p.failed += outcomes.iter().filter(|o| o.status == Some(FulfillmentStatus::PushFailed)).count();
+        progress(p).await;
+    }
+    Ok(p)
+}
+
+/// After the push job gave up: orders still PUSHING become PUSH_FAILED, so none is stuck.
+pub async fn give_up(db: &DatabaseConnection, bus: &EventBus, org: Uuid, ids: &[Uuid], why: &str) -> DomainResult<()> {
+    let txn = begin_write(db).await?;
+    let orders = lock_orders(&txn, org, ids).await?;
+    let now = Utc::now();
+    let mut changes = Vec::new();
+    for o in orders.values().filter(|o| o.fulfillment_status == FulfillmentStatus::Pushing) {
+        let r = provider::Refusal {
+            code: UserErrorCode::ProviderUnavailable,
+            message: format!("The push could not be completed ({why}); push again."),
+        };
+        let w = waybill::Entity::find()
+            .filter(waybill::Column::OrderId.eq(o.id))
+            .filter(waybill::Column::Status.eq(WaybillStatus::Unconfirmed))
+            .one(&txn)
+            .await?;
+        let outcome = record_refusal(&txn, o, w.as_ref(), &r, now).await?;
+        changes.push(push_change(&outcome, None));
+    }
+    let events: Vec<DomainEvent> = audit::record_many(&txn, org, By::System, changes).await?;
+    txn.commit().await?;
+    bus.publish_all(events);
+    Ok(())
+}

@@ -1,0 +1,334 @@
+//! The batch moves besides push: set channel, reset, mark shipped (± write-back), cancel,
+//! retry write-back. Each locks its orders, checks every order against the transition
+//! table and applies the allowed moves in one transaction; refused orders get a per-order
+//! `INVALID_STATE` and are left untouched.
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+use entity::{
+    enums::{FulfillmentStatus, WaybillStatus, WriteBackStatus},
+    order, waybill,
+};
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use super::{
+    BatchOutcome, Fulfilment, OrderOutcome, active_waybills, batch_ids, channels_of, lock_orders, provider,
+    provider_for,
+    state::{self, Action},
+    writeback,
+};
+use crate::{
+    auth::Actor,
+    db::begin_write,
+    domain::audit::{self, By, Change},
+    error::{DomainError, DomainResult, UserErrorCode},
+};
+
+impl Fulfilment {
+    /// 设置渠道: assigns a channel to UNPUSHED/PUSH_FAILED orders.
+    pub async fn set_channel(&self, actor: &Actor, ids: &[Uuid], channel_id: Uuid) -> DomainResult<BatchOutcome> {
+        actor.require_write()?;
+        let ids = batch_ids(ids)?;
+        let org = actor.tenant().id();
+        let txn = begin_write(&self.db).await?;
+        let channel = channels_of(&txn, org, &[channel_id]).await?.remove(&channel_id).ok_or(DomainError::NotFound)?;
+        if !channel.active {
+            return Err(DomainError::user(
+                UserErrorCode::ChannelUnavailable,
+                &["input", "channelId"],
+                format!("Channel {} is inactive.", channel.code),
+            ));
+        }
+        let orders = lock_orders(&txn, org, &ids).await?;
+        let now = Utc::now();
+        let mut results = Vec::new();
+        let mut moved = Vec::new();
+        for id in &ids {
+            let Some(o) = orders.get(id) else {
+                results.push(OrderOutcome::not_found(*id));
+                continue;
+            };
+            match state::next(o.fulfillment_status, Action::SetChannel) {
+                Some(to) => {
+                    moved.push(o.id);
+                    results.push(OrderOutcome::ok(o.id, to, None));
+                }
+                None => results.push(OrderOutcome::refused(
+                    o,
+                    UserErrorCode::InvalidState,
+                    state::refusal(o.fulfillment_status, Action::SetChannel),
+                )),
+            }
+        }
+        for chunk in moved.chunks(500) {
+            order::Entity::update_many()
+                .col_expr(order::Column::ChannelId, Expr::value(channel_id))
+                .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
+                .col_expr(order::Column::UpdatedAt, Expr::value(now))
+                .filter(order::Column::Id.is_in(chunk.iter().copied()))
+                .exec(&txn)
+                .await?;
+            // An unconfirmed waybill follows its order to the new channel (and is rebuilt
+            // on the next push unless the user edited it).
+            waybill::Entity::update_many()
+                .col_expr(waybill::Column::ChannelId, Expr::value(channel_id))
+                .col_expr(waybill::Column::UpdatedAt, Expr::value(now))
+                .filter(waybill::Column::OrderId.is_in(chunk.iter().copied()))
+                .filter(waybill::Column::Status.eq(WaybillStatus::Unconfirmed))
+                .exec(&txn)
+                .await?;
+        }
+        let changes = moved
+            .iter()
+            .map(|id| Change {
+                action: "order.channel_set",
+                entity_type: "Order",
+                entity_id: Some(*id),
+                data: Some(serde_json::json!({ "channel": channel.code })),
+            })
+            .collect();
+        self.finish(txn, org, actor, changes, results).await
+    }
+
+    /// 重置: PUSHED → UNPUSHED; the provider's forecast is cancelled and the waybill with it.
+    pub async fn reset(&self, actor: &Actor, ids: &[Uuid]) -> DomainResult<BatchOutcome> {
+        self.unbook(actor, ids, Action::Reset).await
+    }
+
+    /// Cancels orders (UNPUSHED, PUSH_FAILED or PUSHED); a booked forecast is cancelled too.
+    pub async fn cancel(&self, actor: &Actor, ids: &[Uuid]) -> DomainResult<BatchOutcome> {
+        self.unbook(actor, ids, Action::Cancel).await
+    }
+
+    async fn unbook(&self, actor: &Actor, ids: &[Uuid], action: Action) -> DomainResult<BatchOutcome> {
+        actor.require_write()?;
+        let ids = batch_ids(ids)?;
+        let org = actor.tenant().id();
+        let txn = begin_write(&self.db).await?;
+        let orders = lock_orders(&txn, org, &ids).await?;
+        let order_ids: Vec<Uuid> = orders.keys().copied().collect();
+        let waybills = active_waybills(&txn, &order_ids).await?;
+        let channel_ids: Vec<Uuid> =
+            waybills.values().map(|w| w.channel_id).collect::<HashSet<_>>().into_iter().collect();
+        let channels = channels_of(&txn, org, &channel_ids).await?;
+        let now = Utc::now();
+        let mut results = Vec::new();
+        let mut changes = Vec::new();
+        for id in &ids {
+            let Some(o) = orders.get(id) else {
+                results.push(OrderOutcome::not_found(*id));
+                continue;
+            };
+            let Some(to) = state::next(o.fulfillment_status, action) else {
+                results.push(OrderOutcome::refused(
+                    o,
+                    UserErrorCode::InvalidState,
+                    state::refusal(o.fulfillment_status, action),
+                ));
+                continue;
+            };
+            let w = waybills.get(&o.id);
+            // Tell the provider first; if it refuses, nothing changes for this order.
+            if let Some(w) = w
+                && let (Some(tracking), Some(ch)) = (w.tracking_number.clone(), channels.get(&w.channel_id))
+            {
+                let p = match provider_for(ch) {
+                    Ok(p) => p,
+                    Err(DomainError::User(mut e)) => {
+                        results.push(OrderOutcome {
+                            order_id: o.id,
+                            status: Some(o.fulfillment_status),
+                            waybill_id: Some(w.id),
+                            errors: std::mem::take(&mut e),
+                        });
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
+                let booking = provider::Booking {
+                    tracking_number: tracking,
+                    provider_reference: w.provider_reference.clone().unwrap_or_default(),
+                };
+                p.cancel(&txn, ch, &booking).await?;
+            }
+            if let Some(w) = w {
+                cancel_waybill(&txn, w.id, now).await?;
+            }
+            let message = match (action, w.and_then(|w| w.tracking_number.as_deref())) {
+                (Action::Reset, Some(t)) => format!("Reset: waybill {t} cancelled."),
+                (Action::Reset, None) => "Reset.".to_owned(),
+                (_, Some(t)) => format!("Cancelled; waybill {t} cancelled."),
+                _ => "Cancelled.".to_owned(),
+            };
+            order::Entity::update_many()
+                .col_expr(order::Column::FulfillmentStatus, Expr::value(to))
+                .col_expr(order::Column::TrackingNumber, Expr::value(Option::<String>::None))
+                .col_expr(order::Column::PushedAt, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+                .col_expr(order::Column::LastErrorCode, Expr::value(Option::<String>::None))
+                .col_expr(order::Column::LastOperationMessage, Expr::value(message))
+                .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
+                .col_expr(order::Column::UpdatedAt, Expr::value(now))
+                .filter(order::Column::Id.eq(o.id))
+                .filter(order::Column::FulfillmentStatus.is_in(state::sources(action)))
+                .exec(&txn)
+                .await?;
+            changes.push(Change {
+                action: if action == Action::Reset { "order.reset" } else { "order.cancelled" },
+                entity_type: "Order",
+                entity_id: Some(o.id),
+                data: Some(serde_json::json!({ "waybillId": w.map(|w| w.id), "trackingNumber": w.and_then(|w| w.tracking_number.clone()) })),
+            });
+            results.push(OrderOutcome::ok(o.id, to, None));
+        }
+        self.finish(txn, org, actor, changes, results).await
+    }
+
+    /// 标记出货 (`write_back = false`) or 标记出货&回写单号 (`true`): PUSHED → SHIPPED; with
+    /// write-back, a durable job tells the marketplace the tracking number.
+    pub async fn mark_shipped(&self, actor: &Actor, ids: &[Uuid], write_back: bool) -> DomainResult<BatchOutcome> {
+        actor.require_write()?;
+        let ids = batch_ids(ids)?;
+        let org = actor.tenant().id();
+        let txn = begin_write(&self.db).await?;
+        let orders = lock_orders(&txn, org, &ids).await?;
+        let order_ids: Vec<Uuid> = orders.keys().copied().collect();
+        let waybills = active_waybills(&txn, &order_ids).await?;
+        let now = Utc::now();
+        let mut results = Vec::new();
+        let mut changes = Vec::new();
+        for id in &ids {
+            let Some(o) = orders.get(id) else {
+                results.push(OrderOutcome::not_found(*id));
+                continue;
+            };
+            let Some(to) = state::next(o.fulfillment_status, Action::MarkShipped) else {
+                results.push(OrderOutcome::refused(
+                    o,
+                    UserErrorCode::InvalidState,
+                    state::refusal(o.fulfillment_status, Action::MarkShipped),
+                ));
+                continue;
+            };
+            let wb = if write_back { WriteBackStatus::Pending } else { WriteBackStatus::NotRequested };
+            order::Entity::update_many()
+                .col_expr(order::Column::FulfillmentStatus, Expr::value(to))
+                .col_expr(order::Column::WriteBackStatus, Expr::value(wb))
+                .col_expr(order::Column::WriteBackError, Expr::value(Option::<String>::None))
+                .col_expr(order::Column::ShippedAt, Expr::value(now))
+                .col_expr(
+                    order::Column::LastOperationMessage,
+                    Expr::value(if write_back {
+                        "Shipped; writing the tracking number back…"
+                    } else {
+                        "Marked shipped."
+                    }),
+                )
+                .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
+                .col_expr(order::Column::UpdatedAt, Expr::value(now))
+                .filter(order::Column::Id.eq(o.id))
+                .filter(order::Column::FulfillmentStatus.eq(FulfillmentStatus::Pushed))
+                .exec(&txn)
+                .await?;
+            if let Some(w) = waybills.get(&o.id) {
+                waybill::Entity::update_many()
+                    .col_expr(waybill::Column::Status, Expr::value(WaybillStatus::Shipped))
+                    .col_expr(waybill::Column::UpdatedAt, Expr::value(now))
+                    .filter(waybill::Column::Id.eq(w.id))
+                    .exec(&txn)
+                    .await?;
+            }
+            if write_back {
+                writeback::enqueue(&txn, org, o.id).await?;
+            }
+            changes.push(Change {
+                action: "order.shipped",
+                entity_type: "Order",
+                entity_id: Some(o.id),
+                data: Some(serde_json::json!({ "writeBack": write_back })),
+            });
+            results.push(OrderOutcome::ok(o.id, to, waybills.get(&o.id).map(|w| w.id)));
+        }
+        self.finish(txn, org, actor, changes, results).await
+    }
+
+    /// Writes the tracking number back again for shipped orders whose write-back failed
+    /// (or was never asked for).
+    pub async fn retry_write_back(&self, actor: &Actor, ids: &[Uuid]) -> DomainResult<BatchOutcome> {
+        actor.require_write()?;
+        let ids = batch_ids(ids)?;
+        let org = actor.tenant().id();
+        let txn = begin_write(&self.db).await?;
+        let orders = lock_orders(&txn, org, &ids).await?;
+        let now = Utc::now();
+        let mut results = Vec::new();
+        let mut changes = Vec::new();
+        for id in &ids {
+            let Some(o) = orders.get(id) else {
+                results.push(OrderOutcome::not_found(*id));
+                continue;
+            };
+            let retryable = o.fulfillment_status == FulfillmentStatus::Shipped
+                && matches!(o.write_back_status, WriteBackStatus::Failed | WriteBackStatus::NotRequested);
+            if !retryable {
+                let why = match (o.fulfillment_status, o.write_back_status) {
+                    (FulfillmentStatus::Shipped, WriteBackStatus::Pending) => {
+                        "The write-back is already queued.".to_owned()
+                    }
+                    (FulfillmentStatus::Shipped, WriteBackStatus::Written) => {
+                        "The tracking number is already written back.".to_owned()
+                    }
+                    (s, _) => format!("The order is {}: mark it shipped first.", state::name(s)),
+                };
+                results.push(OrderOutcome::refused(o, UserErrorCode::InvalidState, why));
+                continue;
+            }
+            order::Entity::update_many()
+                .col_expr(order::Column::WriteBackStatus, Expr::value(WriteBackStatus::Pending))
+                .col_expr(order::Column::WriteBackError, Expr::value(Option::<String>::None))
+                .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
+                .col_expr(order::Column::UpdatedAt, Expr::value(now))
+                .filter(order::Column::Id.eq(o.id))
+                .exec(&txn)
+                .await?;
+            writeback::enqueue(&txn, org, o.id).await?;
+            changes.push(Change {
+                action: "order.write_back_requested",
+                entity_type: "Order",
+                entity_id: Some(o.id),
+                data: None,
+            });
+            results.push(OrderOutcome::ok(o.id, o.fulfillment_status, None));
+        }
+        self.finish(txn, org, actor, changes, results).await
+    }
+
+    /// Records the audit trail, commits, then publishes.
+    async fn finish(
+        &self,
+        txn: DatabaseTransaction,
+        org: Uuid,
+        actor: &Actor,
+        changes: Vec<Change>,
+        results: Vec<OrderOutcome>,
+    ) -> DomainResult<BatchOutcome> {
+        let events = audit::record_many(&txn, org, By::Actor(actor), changes).await?;
+        txn.commit().await?;
+        self.bus.publish_all(events);
+        Ok(BatchOutcome { results, job_id: None })
+    }
+}
+
+async fn cancel_waybill(txn: &DatabaseTransaction, id: Uuid, now: chrono::DateTime<Utc>) -> DomainResult<()> {
+    waybill::Entity::update_many()
+        .col_expr(waybill::Column::Status, Expr::value(WaybillStatus::Cancelled))
+        .col_expr(waybill::Column::UpdatedAt, Expr::value(now))
+        .filter(waybill::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,230 @@
+//! Shipping channels in GraphQL: the list a tenant picks from (global + its own) and
+//! their management (STAFF for global channels, ADMIN for the tenant's own).
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::{
+    context::{actor, services},
+    enums::{AddressPolicy, ChannelProvider, RequiredField},
+    errors::{ApiResult, UserErrorObject, payload},
+    ids::{Kind, decode, encode},
+    orders::Money,
+};
+use crate::domain::channels::{self as dom, ChannelFilter as DomainFilter, ChannelInput, ChannelPatch, TrackingRange};
+
+/// A shipping channel (货运渠道).
+pub struct Channel(pub entity::channel::Model);
+
+#[derive(SimpleObject)]
+pub struct TrackingNumberRange {
+    /// S10 service indicator (e.g. `RR`).
+    pub prefix: String,
+    /// Issuing country (e.g. `CN`).
+    pub suffix: String,
+    pub start: i64,
+    pub end: i64,
+    /// Serial numbers still available.
+    pub remaining: i64,
+}
+
+#[Object]
+impl Channel {
+    pub async fn id(&self) -> ID {
+        encode(Kind::Channel, self.0.id)
+    }
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn provider(&self) -> ChannelProvider {
+        self.0.provider.into()
+    }
+    /// True for the logistics company's channels shared by every tenant.
+    async fn global(&self) -> bool {
+        self.0.organization_id.is_none()
+    }
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+    /// ISO country codes served; empty means every country.
+    async fn destination_countries(&self) -> Vec<String> {
+        dom::destinations(&self.0)
+    }
+    async fn max_weight_grams(&self) -> Option<i32> {
+        self.0.max_weight_grams
+    }
+    async fn max_declared_value(&self) -> Option<Money> {
+        Some(Money { amount_minor: self.0.max_value_minor?, currency: self.0.value_currency.clone()? })
+    }
+    async fn required_fields(&self) -> Vec<RequiredField> {
+        dom::required_fields(&self.0).into_iter().map(Into::into).collect()
+    }
+    async fn address_policy(&self) -> AddressPolicy {
+        self.0.address_policy.into()
+    }
+    /// The carrier's limit on each address line, in characters.
+    async fn address_line_max(&self) -> Option<i32> {
+        self.0.address_line_max
+    }
+    /// Where NETWORK tracking numbers come from (UPU S10 format with a check digit).
+    async fn tracking_range(&self) -> Option<TrackingNumberRange> {
+        let c = &self.0;
+        Some(TrackingNumberRange {
+            prefix: c.tracking_prefix.clone()?,
+            suffix: c.tracking_suffix.clone()?,
+            start: c.range_start?,
+            end: c.range_end?,
+            remaining: (c.range_end? - c.range_next? + 1).max(0),
+        })
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct ChannelFilter {
+    pub provider: Option<ChannelProvider>,
+    pub active: Option<bool>,
+    /// Only channels that ship to this ISO country code.
+    pub destination_country: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct TrackingRangeInput {
+    pub prefix: String,
+    pub suffix: String,
+    pub start: i64,
+    pub end: i64,
+}
+
+#[derive(InputObject)]
+pub struct CreateChannelInput {
+    pub code: String,
+    pub name: String,
+    /// A global channel (every tenant sees it); platform staff only.
+    #[graphql(default)]
+    pub global: bool,
+    /// ISO country codes; empty = every country.
+    #[graphql(default)]
+    pub destination_countries: Vec<String>,
+    pub max_weight_grams: Option<i32>,
+    pub max_value_minor: Option<i64>,
+    pub value_currency: Option<String>,
+    #[graphql(default)]
+    pub required_fields: Vec<RequiredField>,
+    #[graphql(default_with = "AddressPolicy::AsIs")]
+    pub address_policy: AddressPolicy,
+    pub address_line_max: Option<i32>,
+    pub tracking_range: Option<TrackingRangeInput>,
+    #[graphql(default = true)]
+    pub active: bool,
+}
+
+#[derive(InputObject)]
+pub struct UpdateChannelInput {
+    pub id: ID,
+    pub name: Option<String>,
+    pub destination_countries: Option<Vec<String>>,
+    /// Send together with `clearMaxWeight: true` to remove the limit.
+    pub max_weight_grams: Option<i32>,
+    #[graphql(default)]
+    pub clear_max_weight: bool,
+    pub max_value_minor: Option<i64>,
+    pub value_currency: Option<String>,
+    #[graphql(default)]
+    pub clear_max_value: bool,
+    pub required_fields: Option<Vec<RequiredField>>,
+    pub address_policy: Option<AddressPolicy>,
+    pub address_line_max: Option<i32>,
+    /// Extends the tracking-number range.
+    pub range_end: Option<i64>,
+    pub active: Option<bool>,
+}
+
+#[derive(SimpleObject)]
+pub struct ChannelPayload {
+    pub channel: Option<Channel>,
+    pub user_errors: Vec<UserErrorObject>,
+}
+
+#[derive(Default)]
+pub struct ChannelQuery;
+
+#[Object]
+impl ChannelQuery {
+    /// Channels the caller can ship with: the global ones and the organization's own.
+    async fn channels(&self, ctx: &Context<'_>, filter: Option<ChannelFilter>) -> ApiResult<Vec<Channel>> {
+        let s = services(ctx)?;
+        let a = actor(ctx)?;
+        let f = filter.unwrap_or_default();
+        let domain = DomainFilter {
+            provider: f.provider.map(Into::into),
+            active: f.active,
+            destination_country: f.destination_country,
+        };
+        Ok(s.channels.list(a.tenant(), &domain).await?.into_iter().map(Channel).collect())
+    }
+
+    async fn channel(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Channel> {
+        let s = services(ctx)?;
+        let a = actor(ctx)?;
+        Ok(Channel(s.channels.get(a.tenant(), decode(Kind::Channel, &id)?).await?))
+    }
+}
+
+#[derive(Default)]
+pub struct ChannelMutation;
+
+#[Object]
+impl ChannelMutation {
+    /// Creates a NETWORK channel with its tracking-number range.
+    async fn create_channel(&self, ctx: &Context<'_>, input: CreateChannelInput) -> ApiResult<ChannelPayload> {
+        let s = services(ctx)?;
+        let a = actor(ctx)?;
+        let i = ChannelInput {
+            code: input.code,
+            name: input.name,
+            global: input.global,
+            destination_countries: input.destination_countries,
+            max_weight_grams: input.max_weight_grams,
+            max_value_minor: input.max_value_minor,
+            value_currency: input.value_currency,
+            required_fields: input.required_fields.into_iter().map(Into::into).collect(),
+            address_policy: input.address_policy.into(),
+            address_line_max: input.address_line_max,
+            tracking_range: input.tracking_range.map(|r| TrackingRange {
+                prefix: r.prefix,
+                suffix: r.suffix,
+                start: r.start,
+                end: r.end,
+            }),
+            active: input.active,
+        };
+        let (c, user_errors) = payload(s.channels.create(a, i).await)?;
+        Ok(ChannelPayload { channel: c.map(Channel), user_errors })
+    }
+
+    async fn update_channel(&self, ctx: &Context<'_>, input: UpdateChannelInput) -> ApiResult<ChannelPayload> {
+        let s = services(ctx)?;
+        let a = actor(ctx)?;
+        let id = decode(Kind::Channel, &input.id)?;
+        let p = ChannelPatch {
+            name: input.name,
+            destination_countries: input.destination_countries,
+            max_weight_grams: if input.clear_max_weight { Some(None) } else { input.max_weight_grams.map(Some) },
+            max_value_minor: if input.clear_max_value { Some(None) } else { input.max_value_minor.map(Some) },
+            value_currency: if input.clear_max_value { Some(None) } else { input.value_currency.map(Some) },
+            required_fields: input.required_fields.map(|v| v.into_iter().map(Into::into).collect()),
+            address_policy: input.address_policy.map(Into::into),
+            address_line_max: input.address_line_max.map(Some),
+            range_end: input.range_end,
+            active: input.active,
+        };
+        let (c, user_errors) = payload(s.channels.update(a, id, p).await)?;
+        Ok(ChannelPayload { channel: c.map(Channel), user_errors })
+    }
+}
