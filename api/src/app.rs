@@ -27,6 +27,7 @@ use crate::{
     domain::identity::Identity,
     domain::{
         accounts::{Accounts, PlatformConnector},
+        catalog::Catalog,
         channels::Channels,
         fulfilment::Fulfilment,
         orders::Orders,
@@ -81,6 +82,7 @@ pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Res
         settings.public_url.clone(),
     );
     let orders = Orders::new(db.clone(), bus.clone());
+    let catalog = Catalog::new(db.clone(), bus.clone());
     let channels = Channels::new(db.clone(), bus.clone());
     let fulfilment = Fulfilment::new(db.clone(), bus.clone());
     Ok(Services {
@@ -89,6 +91,7 @@ pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Res
         identity,
         accounts,
         orders,
+        catalog,
         channels,
         fulfilment,
         bus,
@@ -284,7 +287,9 @@ impl Application {
                 tracing::info!("shutdown requested: draining");
                 token.cancel();
             });
-        let runner = jobs::handlers::register(Runner::new(self.state.services.db.clone()), &self.state.services);
+        let lease = chrono::Duration::seconds(i64::try_from(self.state.services.settings.job_lease_secs).unwrap_or(60));
+        let runner =
+            jobs::handlers::register(Runner::new(self.state.services.db.clone()).lease(lease), &self.state.services);
         let worker = tokio::spawn(runner.run(shutdown.clone()));
         let scheduler = tokio::spawn(schedule_downloads(self.state.services.clone()));
         let result = serve.await;

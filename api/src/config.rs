@@ -69,6 +69,9 @@ pub struct Settings {
     pub seed_demo: bool,
     /// Orders each sandbox marketplace is seeded with.
     pub sandbox_orders: usize,
+    /// How long a worker holds a job without renewing (`SHIPGATE_JOB_LEASE_SECS`, default
+    /// 60): after a crash its jobs resume elsewhere once this lapses.
+    pub job_lease_secs: u64,
     /// Where `/oauth/callback/{platform}` sends the browser when authorization ends
     /// (`?account=<id>&status=connected|error&message=…` is appended).
     pub spa_url: Option<String>,
@@ -252,6 +255,15 @@ impl Settings {
                 })?,
                 None => crate::sandbox::SANDBOX_ORDERS,
             },
+            job_lease_secs: match lookup("SHIPGATE_JOB_LEASE_SECS") {
+                Some(v) => {
+                    v.trim().parse().ok().filter(|s| (2..=3600).contains(s)).ok_or_else(|| ConfigError::Invalid {
+                        key: "SHIPGATE_JOB_LEASE_SECS",
+                        message: format!("expected 2-3600 seconds, got {v:?}"),
+                    })?
+                }
+                None => 60,
+            },
             ebay: EbaySettings {
                 client_id: lookup("SHIPGATE_EBAY_CLIENT_ID"),
                 client_secret: lookup("SHIPGATE_EBAY_CLIENT_SECRET").map(SecretString::from),
@@ -293,6 +305,7 @@ impl Settings {
             seed_demo: false,
             spa_url: None,
             sandbox_orders: crate::sandbox::SANDBOX_ORDERS,
+            job_lease_secs: 60,
             ebay: EbaySettings::default(),
             aliexpress_url: None,
             aliexpress_md5: false,

@@ -22,7 +22,7 @@ const JOB: &str = "query($id: ID!) { node(id: $id) { ... on Job { status attempt
 const ACCOUNT: &str = "query($id: ID!) { node(id: $id) { ... on Account { status hasCredentials accessTokenExpiresAt refreshTokenExpiresAt needsReauthorizationSoon lastSyncedAt lastSyncError syncWatermark } } }";
 
 /// Connects an eBay account through the fake's consent page, like a seller would.
-async fn connect(app: &TestApp, s: &Session, name: &str) -> String {
+pub(crate) async fn connect(app: &TestApp, s: &Session, name: &str) -> String {
     let body = app.gql(START, json!({ "n": name }), Some(&s.access)).await;
     let p = &body["data"]["startAccountAuthorization"];
     assert_eq!(p["userErrors"], json!([]), "{body}");
@@ -72,7 +72,7 @@ async fn wait_job(app: &TestApp, s: &Session, job_id: &str) -> Value {
     }
 }
 
-async fn download(app: &TestApp, s: &Session, account_id: &str) -> Value {
+pub(crate) async fn download(app: &TestApp, s: &Session, account_id: &str) -> Value {
     let body = app.gql(DOWNLOAD, json!({ "ids": [account_id] }), Some(&s.access)).await;
     assert_eq!(body["data"]["downloadOrders"]["userErrors"], json!([]), "{body}");
     let job_id = body["data"]["downloadOrders"]["jobs"][0]["id"].as_str().unwrap().to_owned();

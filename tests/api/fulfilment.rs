@@ -29,6 +29,7 @@ db_tests!(
     channels_and_permissions,
     tracking_range_exhaustion,
     other_tenants_orders_are_not_found,
+    push_results_reach_subscribers,
 );
 
 pub const SET_CHANNEL: &str = "mutation($ids: [ID!]!, $c: ID!) { setOrderChannel(input: { orderIds: $ids, channelId: $c }) { results { orderId status userErrors { code message } } userErrors { code message } } }";
@@ -622,4 +623,83 @@ async fn other_tenants_orders_are_not_found(app: TestApp) {
     let body = app.gql(SET_CHANNEL, json!({ "ids": [&o], "c": ch }), Some(&b.access)).await;
     assert_eq!(code(&body), "NOT_FOUND", "{body}");
     assert_eq!(order_state(&app, &t.owner, &o).await["fulfillmentStatus"], "UNPUSHED");
+}
+
+async fn push_results_reach_subscribers(app: TestApp) {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    use crate::subscriptions::{connect, init, next_json};
+    let t = setup(&app, "live@example.com").await;
+    let s = &t.owner;
+    let mug = fixtures::sku(&app, t.org, "MUG-1", MUG).await;
+    let ch = fixtures::channel(&app, s, open_channel("LIVE")).await;
+    let mut ids = Vec::new();
+    for i in 0..500 {
+        // Every 50th order lacks its street, so it fails validation at once.
+        let a = if i % 50 == 0 { addr(&format!("R{i}"), "", "IE") } else { addr(&format!("R{i}"), "1 Main St", "IE") };
+        ids.push(gid(Kind::Order, fixtures::order(&app, t.org, t.account, &a, &[(Some(mug), 1)]).await));
+    }
+    set_channel(&app, s, &ids.iter().map(String::as_str).collect::<Vec<_>>(), &ch).await;
+
+    let mut ws = connect(&app, None).await.unwrap();
+    let ack = init(&mut ws, json!({ "Authorization": format!("Bearer {}", s.access) })).await;
+    assert_eq!(ack.unwrap().unwrap()["type"], "connection_ack");
+    let sub =
+        "subscription($ids: [ID!]) { pushResults(orderIds: $ids) { orderId status trackingNumber code message } }";
+    ws.send(Message::Text(
+        json!({ "type": "subscribe", "id": "p", "payload": { "query": sub, "variables": { "ids": ids } } })
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    let mut jobs = connect(&app, None).await.unwrap();
+    init(&mut jobs, json!({ "Authorization": format!("Bearer {}", s.access) })).await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let body = app.gql(PUSH, json!({ "ids": ids }), Some(&s.access)).await;
+    let r = results(&body, "pushOrders");
+    assert_eq!(r.iter().filter(|x| x["status"] == "PUSHING").count(), 490);
+    let job = body["data"]["pushOrders"]["job"]["id"].as_str().unwrap().to_owned();
+    let progress = "subscription($id: ID!) { jobProgress(jobId: $id) { status progress } }";
+    jobs.send(Message::Text(
+        json!({ "type": "subscribe", "id": "j", "payload": { "query": progress, "variables": { "id": job } } })
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+
+    // Validation failures are published at once, bookings as each chunk commits.
+    let mut seen = std::collections::HashMap::new();
+    while seen.len() < 500 {
+        let msg = next_json(&mut ws).await.expect("stream open").expect("no close");
+        assert_eq!(msg["type"], "next", "{msg}");
+        let p = &msg["payload"]["data"]["pushResults"];
+        let id = p["orderId"].as_str().unwrap().to_owned();
+        assert!(ids.contains(&id));
+        seen.insert(id, p.clone());
+    }
+    let ok: Vec<&Value> = seen.values().filter(|p| p["status"] == "PUSHED").collect();
+    assert_eq!(ok.len(), 490);
+    assert!(ok.iter().all(|p| s10::is_valid(p["trackingNumber"].as_str().unwrap())));
+    let failed: Vec<&Value> = seen.values().filter(|p| p["status"] == "PUSH_FAILED").collect();
+    assert_eq!(failed.len(), 10);
+    assert!(failed.iter().all(|p| p["code"] == "ADDRESS_INCOMPLETE" && p["message"].is_string()));
+    let tracking: std::collections::HashSet<&str> = ok.iter().map(|p| p["trackingNumber"].as_str().unwrap()).collect();
+    assert_eq!(tracking.len(), 490, "no number issued twice");
+
+    // jobProgress ends with the finished job and its counts.
+    let mut last = Value::Null;
+    loop {
+        match next_json(&mut jobs).await {
+            Some(Ok(m)) if m["type"] == "next" => last = m["payload"]["data"]["jobProgress"].clone(),
+            Some(Ok(m)) if m["type"] == "complete" => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    assert_eq!(last["progress"]["pushed"], 490, "{last}");
+    assert_eq!(last["progress"]["done"], 490, "{last}");
 }

@@ -14,5 +14,7 @@ mod jobs;
 mod marketplaces;
 mod ops;
 mod schema_sdl;
+mod skus;
 mod subscriptions;
 mod tenancy;
+mod writeback;

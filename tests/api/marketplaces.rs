@@ -80,7 +80,7 @@ async fn agree(browser: &reqwest::Client, consent_url: &str) -> String {
     resp.headers()["location"].to_str().unwrap().to_owned()
 }
 
-async fn connect(app: &TestApp, s: &Session, platform: &str) -> String {
+pub(crate) async fn connect(app: &TestApp, s: &Session, platform: &str) -> String {
     let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let body = app.gql(START, json!({ "p": platform, "n": format!("{platform} store") }), Some(&s.access)).await;
     let p = body["data"]["startAccountAuthorization"].clone();
@@ -122,7 +122,7 @@ async fn connect(app: &TestApp, s: &Session, platform: &str) -> String {
     account_id
 }
 
-async fn download(app: &TestApp, s: &Session, account_id: &str) -> Value {
+pub(crate) async fn download(app: &TestApp, s: &Session, account_id: &str) -> Value {
     let body = app.gql(DOWNLOAD, json!({ "ids": [account_id] }), Some(&s.access)).await;
     assert_eq!(body["data"]["downloadOrders"]["userErrors"], json!([]), "{body}");
     let job_id = body["data"]["downloadOrders"]["jobs"][0]["id"].as_str().unwrap().to_owned();

@@ -19,9 +19,9 @@ db_tests!(
     cross_site_origin_refused
 );
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(app: &TestApp, origin: Option<&str>) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+pub(crate) async fn connect(app: &TestApp, origin: Option<&str>) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
     let mut req = format!("ws://{}/graphql/ws", app.addr).into_client_request().unwrap();
     req.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static("graphql-transport-ws"));
     if let Some(o) = origin {
@@ -30,7 +30,7 @@ async fn connect(app: &TestApp, origin: Option<&str>) -> Result<Ws, tokio_tungst
     tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
 }
 
-async fn next_json(ws: &mut Ws) -> Option<Result<Value, (u16, String)>> {
+pub(crate) async fn next_json(ws: &mut Ws) -> Option<Result<Value, (u16, String)>> {
     loop {
         let msg =
             tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("timed out waiting for a message")?;
@@ -46,7 +46,7 @@ async fn next_json(ws: &mut Ws) -> Option<Result<Value, (u16, String)>> {
     }
 }
 
-async fn init(ws: &mut Ws, payload: Value) -> Option<Result<Value, (u16, String)>> {
+pub(crate) async fn init(ws: &mut Ws, payload: Value) -> Option<Result<Value, (u16, String)>> {
     ws.send(Message::Text(json!({ "type": "connection_init", "payload": payload }).to_string().into())).await.unwrap();
     next_json(ws).await
 }

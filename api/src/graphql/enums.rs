@@ -68,6 +68,17 @@ pub enum WaybillStatus {
     Cancelled,
 }
 
+/// Where a SKU stands with the overseas warehouse (海外仓).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::WarehouseSkuStatus", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum WarehouseSkuStatus {
+    NotSubmitted,
+    Draft,
+    Submitted,
+    Approved,
+    Rejected,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "entity::enums::AddressPolicy", rename_items = "SCREAMING_SNAKE_CASE")]
 pub enum AddressPolicy {

@@ -11,6 +11,7 @@ use super::{
     errors::ApiResult,
     ids::{Kind, decode_any},
     orders::Order,
+    skus::Sku,
     waybills::Waybill,
 };
 use crate::error::{DomainError, DomainResult};
@@ -28,6 +29,7 @@ pub enum Node {
     Job(Job),
     Channel(Channel),
     Waybill(Waybill),
+    Sku(Sku),
 }
 
 #[derive(Default)]
@@ -87,8 +89,7 @@ async fn load_any(ctx: &Context<'_>, id: &ID) -> DomainResult<Node> {
         Kind::Job => Node::Job(Job(s.orders.job(a.tenant(), uuid).await?)),
         Kind::Channel => Node::Channel(Channel(s.channels.get(a.tenant(), uuid).await?)),
         Kind::Waybill => Node::Waybill(Waybill(s.fulfilment.waybill(a.tenant(), uuid).await?)),
+        Kind::Sku => Node::Sku(Sku(s.catalog.get(a.tenant(), uuid).await?)),
         Kind::OrderItem => return Err(DomainError::NotFound),
-        #[allow(unreachable_patterns)]
-        Kind::Sku => return Err(DomainError::NotFound), // TEMP until the SKU catalogue lands
     })
 }

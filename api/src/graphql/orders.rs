@@ -166,17 +166,10 @@ impl OrderItem {
         self.0.unit_price_minor
     }
     /// The catalogue SKU this line ships as (null until synced or fixed with `updateOrderItemSku`).
-    async fn sku(&self, ctx: &Context<'_>) -> ApiResult<Option<SkuRef>> {
+    async fn sku(&self, ctx: &Context<'_>) -> ApiResult<Option<super::skus::Sku>> {
         let Some(id) = self.0.sku_id else { return Ok(None) };
-        Ok(loaders(ctx)?.skus.load_one(id).await?.map(|s| SkuRef { code: s.code, name: s.name }))
+        Ok(loaders(ctx)?.skus.load_one(id).await?.map(super::skus::Sku))
     }
-}
-
-/// A catalogue SKU as seen from an order line.
-#[derive(SimpleObject)]
-pub struct SkuRef {
-    pub code: String,
-    pub name: Option<String>,
 }
 
 #[derive(InputObject)]

@@ -10,13 +10,24 @@ use super::{
     introspection::RefuseIntrospection,
     node::NodeQuery,
     orders::{OrderMutation, OrderQuery},
+    skus::{SkuMutation, SkuQuery},
     subscription::Subscription,
     waybills::{WaybillMutation, WaybillQuery},
 };
 use crate::{config::Limits, state::Services};
 
 #[derive(MergedObject, Default)]
-pub struct Query(SessionQuery, UserQuery, ApiKeyQuery, NodeQuery, AccountQuery, OrderQuery, ChannelQuery, WaybillQuery);
+pub struct Query(
+    SessionQuery,
+    UserQuery,
+    ApiKeyQuery,
+    NodeQuery,
+    AccountQuery,
+    OrderQuery,
+    ChannelQuery,
+    WaybillQuery,
+    SkuQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
@@ -28,6 +39,7 @@ pub struct Mutation(
     ChannelMutation,
     FulfilmentMutation,
     WaybillMutation,
+    SkuMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;

@@ -156,7 +156,15 @@ pub fn normalise(mut s: Snapshot, policy: AddressPolicy) -> Snapshot {
 /// Transliterates to printable ASCII (e.g. `Müller` → `Muller`, `中山路` → `Zhong Shan Lu`);
 /// characters with no transliteration (emoji) are dropped, whitespace collapsed.
 pub fn latin(s: &str) -> String {
-    let t = deunicode::deunicode_with_tofu(s, "");
+    // Pictographs would become words ("gift"); they carry no address information.
+    let kept: String = s
+        .chars()
+        .filter(|c| {
+            let u = u32::from(*c);
+            !(u >= 0x1F000 || (0x2600..=0x27BF).contains(&u) || u == 0xFE0F || u == 0x200D)
+        })
+        .collect();
+    let t = deunicode::deunicode_with_tofu(&kept, "");
     let mut out = String::with_capacity(t.len());
     for word in t.split_whitespace() {
         if !out.is_empty() {
@@ -434,10 +442,14 @@ mod tests {
         s.lines[0] = Line { sku_code: Some("MUG-1".into()), quantity: 1, ..Line::default() };
         assert_eq!(codes(&check(&s, &channel(&[]))), [UserErrorCode::DeclarationMissing]);
         let mut s = snapshot();
-        s.lines[0].sku_code = None;
+        s.lines[0] = Line { platform_sku: Some("SELLER-1".into()), quantity: 1, ..Line::default() };
         assert_eq!(codes(&check(&s, &channel(&[]))), [UserErrorCode::DeclarationMissing]);
+        // A line declared by hand (manual or edited waybill) needs no catalogue SKU.
         let mut s = snapshot();
-        s.lines[0].quantity = 6;
+        s.lines[0].sku_code = None;
+        assert!(check(&s, &channel(&[])).is_empty());
+        let mut s = snapshot();
+        s.lines[0].quantity = 7;
         assert_eq!(
             codes(&check(&s, &channel(&[]))),
             [UserErrorCode::WeightLimitExceeded, UserErrorCode::ValueLimitExceeded]

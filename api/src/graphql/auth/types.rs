@@ -198,6 +198,7 @@ pub fn node_kind(entity_type: &str) -> Option<Kind> {
         "Account" => Some(Kind::Account),
         "Order" => Some(Kind::Order),
         "Job" => Some(Kind::Job),
+        "Sku" => Some(Kind::Sku),
         _ => None,
     }
 }

@@ -131,6 +131,8 @@ pub(super) struct OrderItemsPayload {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct OrderItem {
+    // PascalCase would give `SellerSku`; SP-API spells it `SellerSKU`.
+    #[serde(rename = "SellerSKU")]
     seller_sku: Option<String>,
     order_item_id: String,
     title: Option<String>,
