@@ -320,6 +320,9 @@ async fn schedule_downloads(services: Services) {
             Ok(n) => tracing::info!(jobs = n, "scheduled order downloads"),
             Err(e) => tracing::warn!(error = %e, "scheduling downloads failed"),
         }
+        if let Err(e) = crate::domain::fulfilment::prune_idempotency_keys(&services.db).await {
+            tracing::warn!(error = %e, "pruning idempotency keys failed");
+        }
     }
 }
 

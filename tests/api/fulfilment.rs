@@ -702,4 +702,26 @@ async fn push_results_reach_subscribers(app: TestApp) {
     assert_eq!(last["status"], "SUCCEEDED", "{last}");
     assert_eq!(last["progress"]["pushed"], 490, "{last}");
     assert_eq!(last["progress"]["done"], 490, "{last}");
+
+    // A client that subscribes after the results were published still gets them.
+    let late = connect(&app, None).await.unwrap();
+    let mut late = late;
+    init(&mut late, json!({ "Authorization": format!("Bearer {}", s.access) })).await.unwrap().unwrap();
+    late.send(Message::Text(
+        json!({ "type": "subscribe", "id": "l", "payload": { "query": sub, "variables": { "ids": [&ids[0], &ids[1]] } } })
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    let mut got = std::collections::HashSet::new();
+    for _ in 0..2 {
+        let m = next_json(&mut late).await.unwrap().unwrap();
+        got.insert(m["payload"]["data"]["pushResults"]["status"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        got,
+        ["PUSH_FAILED".to_owned(), "PUSHED".to_owned()].into(),
+        "order 0 failed validation, order 1 pushed"
+    );
 }

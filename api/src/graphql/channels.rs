@@ -69,9 +69,13 @@ impl Channel {
     async fn address_line_max(&self) -> Option<i32> {
         self.0.address_line_max
     }
-    /// Where NETWORK tracking numbers come from (UPU S10 format with a check digit).
-    async fn tracking_range(&self) -> Option<TrackingNumberRange> {
+    /// Where NETWORK tracking numbers come from (UPU S10 format with a check digit). For
+    /// global channels only platform staff see it (usage reveals other tenants' volume).
+    async fn tracking_range(&self, ctx: &Context<'_>) -> Option<TrackingNumberRange> {
         let c = &self.0;
+        if c.organization_id.is_none() && !super::context::optional_actor(ctx).is_some_and(|a| a.is_staff()) {
+            return None;
+        }
         Some(TrackingNumberRange {
             prefix: c.tracking_prefix.clone()?,
             suffix: c.tracking_suffix.clone()?,

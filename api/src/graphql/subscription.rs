@@ -124,9 +124,11 @@ impl Subscription {
     }
 
     /// One event per order as its push finishes (success with the tracking number, or
-    /// failure with code and message), for the given orders or all of the organization's.
-    /// If the client falls behind, the given orders' results are re-read from the database,
-    /// so none is lost.
+    /// failure with code and message), for the given orders (at most 10,000) or all of the
+    /// organization's. Given orders that are already PUSHED or PUSH_FAILED when the
+    /// subscription starts are sent first (so a result that beat the subscription is not
+    /// missed); if the client falls behind, the given orders are re-read from the
+    /// database. A result may therefore arrive twice, never not at all.
     async fn push_results(
         &self,
         ctx: &Context<'_>,
@@ -144,12 +146,32 @@ impl Subscription {
             ),
             None => None,
         };
+        if wanted.as_ref().is_some_and(|w| w.len() > 10_000) {
+            return Err(
+                super::errors::ApiError::from(DomainError::bad_input("orderIds", "at most 10000 orders")).into()
+            );
+        }
         struct St {
             rx: tokio::sync::broadcast::Receiver<DomainEvent>,
             queue: std::collections::VecDeque<PushResult>,
             since: DateTime<Utc>,
         }
-        let init = St { rx: s.bus.subscribe(), queue: Default::default(), since: Utc::now() };
+        let rx = s.bus.subscribe();
+        let since = Utc::now();
+        // Subscribed first, then read: a result is either in the bus or in this snapshot.
+        let mut queue = std::collections::VecDeque::new();
+        if let Some(w) = &wanted {
+            let ids: Vec<uuid::Uuid> = w.iter().copied().collect();
+            for chunk in ids.chunks(500) {
+                let orders = s
+                    .orders
+                    .by_ids(tenant, chunk)
+                    .await
+                    .map_err(|e| async_graphql::Error::from(super::errors::ApiError::from(e)))?;
+                queue.extend(orders.iter().filter_map(from_order));
+            }
+        }
+        let init = St { rx, queue, since };
         let stream = stream::unfold(init, move |mut st| {
             let s = s.clone();
             let wanted = wanted.clone();
@@ -173,10 +195,13 @@ impl Subscription {
                             // the subscription began (duplicates are possible, losses not).
                             if let Some(w) = &wanted {
                                 let ids: Vec<uuid::Uuid> = w.iter().copied().collect();
-                                if let Ok(orders) = s.orders.by_ids(tenant, &ids).await {
-                                    st.queue.extend(
-                                        orders.iter().filter(|o| o.updated_at >= st.since).filter_map(from_order),
-                                    );
+                                for chunk in ids.chunks(500) {
+                                    match s.orders.by_ids(tenant, chunk).await {
+                                        Ok(orders) => st.queue.extend(
+                                            orders.iter().filter(|o| o.updated_at >= st.since).filter_map(from_order),
+                                        ),
+                                        Err(e) => tracing::warn!(error = %e, "pushResults could not re-read orders"),
+                                    }
                                 }
                             }
                         }
@@ -217,8 +242,16 @@ impl Subscription {
             last: Option<(chrono::DateTime<Utc>, entity::enums::JobStatus)>,
             pending: Option<entity::job::Model>,
             done: bool,
+            // One ticker for the stream: unrelated bus traffic must not keep postponing it.
+            tick: tokio::time::Interval,
         }
-        let init = St { rx, last: None, pending: Some(first), done: false };
+        let init = St {
+            rx,
+            last: None,
+            pending: Some(first),
+            done: false,
+            tick: tokio::time::interval(Duration::from_secs(1)),
+        };
         let stream = stream::unfold(init, move |mut st| {
             let s = s.clone();
             async move {
@@ -247,7 +280,7 @@ impl Subscription {
                             Err(RecvError::Lagged(_)) => {}
                             Err(RecvError::Closed) => return None,
                         },
-                        () = tokio::time::sleep(Duration::from_secs(1)) => {},
+                        _ = st.tick.tick() => {},
                     }
                     match s.orders.job(tenant, id).await {
                         Ok(j) => st.pending = Some(j),

@@ -70,6 +70,10 @@ async fn download_orders(s: Services, ctx: JobContext) -> Result<(), JobError> {
 async fn push_orders(s: Services, ctx: JobContext) -> Result<(), JobError> {
     let p: PushPayload = payload(&ctx)?;
     let org = ctx.job.organization_id.ok_or_else(|| JobError::Permanent("push job without a tenant".into()))?;
+    if ctx.is_exhausted() {
+        push::give_up(&s.db, &s.bus, org, &p.order_ids, "the push job failed repeatedly").await?;
+        return Err(JobError::Permanent("gave up after repeated crashes".into()));
+    }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PushProgress>();
     let run = push::run_job(&s.db, &s.bus, org, &p, move |progress| {
         let _ = tx.send(progress);
@@ -87,10 +91,11 @@ async fn push_orders(s: Services, ctx: JobContext) -> Result<(), JobError> {
         Ok(_) => Ok(()),
         Err(e) => {
             let err = JobError::from(e);
-            let last = ctx.job.attempts >= ctx.job.max_attempts || matches!(err, JobError::Permanent(_));
+            let last = ctx.is_last_attempt() || matches!(err, JobError::Permanent(_));
             if last {
-                // Nobody is left to finish these: make them pushable again.
-                if let Err(e) = push::give_up(&s.db, &s.bus, org, &p.order_ids, &err.to_string()).await {
+                // Nobody is left to finish these: make them pushable again. The cause is
+                // logged by the runner, not shown to users.
+                if let Err(e) = push::give_up(&s.db, &s.bus, org, &p.order_ids, "an internal error").await {
                     tracing::error!(error = %e, "could not release orders of a failed push job");
                 }
             }
@@ -101,7 +106,7 @@ async fn push_orders(s: Services, ctx: JobContext) -> Result<(), JobError> {
 
 async fn write_back(s: Services, ctx: JobContext) -> Result<(), JobError> {
     let p: WriteBackPayload = payload(&ctx)?;
-    let last = ctx.job.attempts >= ctx.job.max_attempts;
+    let last = ctx.is_last_attempt();
     match writeback::run(&s.db, &s.bus, &s.accounts, p.order_id, last).await? {
         writeback::Outcome::Done => Ok(()),
         writeback::Outcome::Retry(m) => Err(JobError::Transient(m)),

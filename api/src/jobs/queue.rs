@@ -98,11 +98,24 @@ pub async fn claim(
         .column(job::Column::Id)
         .filter(job::Column::Kind.is_in(kinds.iter().copied()))
         .filter(job::Column::RunAt.lte(now))
-        // A job that crashed its worker max_attempts times is not reclaimed forever.
-        .filter(Expr::col(job::Column::Attempts).lt(Expr::col(job::Column::MaxAttempts)))
-        .filter(Condition::any().add(job::Column::Status.eq(JobStatus::Queued)).add(
-            Condition::all().add(job::Column::Status.eq(JobStatus::Running)).add(job::Column::LockedUntil.lt(now)),
-        ))
+        // Queued jobs with attempts left; and jobs whose worker died (lease expired), even on
+        // their last attempt: they run once more with `attempts > max_attempts`, so the
+        // handler can clean up (release orders, record the failure). A job that crashed its
+        // worker that often is not reclaimed again.
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(job::Column::Status.eq(JobStatus::Queued))
+                        .add(Expr::col(job::Column::Attempts).lt(Expr::col(job::Column::MaxAttempts))),
+                )
+                .add(
+                    Condition::all()
+                        .add(job::Column::Status.eq(JobStatus::Running))
+                        .add(job::Column::LockedUntil.lt(now))
+                        .add(Expr::col(job::Column::Attempts).lte(Expr::col(job::Column::MaxAttempts))),
+                ),
+        )
         .order_by_desc(job::Column::Priority)
         .order_by_asc(job::Column::RunAt)
         .limit(limit)

@@ -28,6 +28,8 @@ impl From<DomainError> for JobError {
     fn from(e: DomainError) -> Self {
         match e {
             DomainError::Internal(cause) => JobError::Transient(cause.to_string()),
+            // A concurrent change (lost race, deadlock victim): worth another go.
+            DomainError::Conflict(m) => JobError::Transient(m),
             other => JobError::Permanent(other.to_string()),
         }
     }
@@ -42,6 +44,15 @@ pub struct JobContext {
 impl JobContext {
     pub fn payload(&self) -> &Value {
         &self.job.payload
+    }
+    /// True on the last attempt, and on the extra run after a worker died during it:
+    /// handlers record a final failure instead of asking for a retry.
+    pub fn is_last_attempt(&self) -> bool {
+        self.job.attempts >= self.job.max_attempts
+    }
+    /// True on the extra run after a worker died during the last attempt: only clean up.
+    pub fn is_exhausted(&self) -> bool {
+        self.job.attempts > self.job.max_attempts
     }
     pub fn db(&self) -> &DatabaseConnection {
         &self.db

@@ -13,7 +13,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, Set,
+    QueryFilter, QuerySelect, Set,
     sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query},
 };
 use uuid::Uuid;
@@ -140,6 +140,17 @@ async fn find_own(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> DomainResul
     sku::Entity::find_by_id(id).filter(sku::Column::OrganizationId.eq(org)).one(db).await?.ok_or(DomainError::NotFound)
 }
 
+/// The SKU, locked for the rest of the write transaction (two edits of different fields
+/// must not overwrite each other).
+async fn lock_own(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> DomainResult<sku::Model> {
+    sku::Entity::find_by_id(id)
+        .filter(sku::Column::OrganizationId.eq(org))
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound)
+}
+
 async fn code_taken(db: &impl ConnectionTrait, org: Uuid, code: &str) -> DomainResult<bool> {
     Ok(sku::Entity::find()
         .filter(sku::Column::OrganizationId.eq(org))
@@ -222,7 +233,7 @@ impl Catalog {
         actor.require_write()?;
         let org = actor.tenant().id();
         let txn = begin_write(&self.db).await?;
-        let current = find_own(&txn, org, id).await?;
+        let current = lock_own(&txn, org, id).await?;
         let c = validate::check_patch(&current, &patch, &input_path()).map_err(DomainError::User)?;
         if c.code != current.code && code_taken(&txn, org, &c.code).await? {
             return Err(DomainError::User(vec![taken(&["input", "code"], &c.code)]));
@@ -354,7 +365,7 @@ impl Catalog {
         actor.require_write()?;
         let org = actor.tenant().id();
         let txn = begin_write(&self.db).await?;
-        let s = find_own(&txn, org, id).await?;
+        let s = lock_own(&txn, org, id).await?;
         let open = order::Entity::find()
             .filter(order::Column::OrganizationId.eq(org))
             .filter(order::Column::FulfillmentStatus.is_in(OPEN))

@@ -324,7 +324,12 @@ impl Channels {
         if taken {
             return Err(DomainError::user(UserErrorCode::Taken, &["input", "code"], "A channel has this code."));
         }
-        let model = insert(&txn, org, &input).await?;
+        let model = insert(&txn, org, &input).await.map_err(|e| {
+            crate::domain::fulfilment::unique_or(
+                e,
+                DomainError::user(UserErrorCode::Taken, &["input", "code"], "A channel has this code."),
+            )
+        })?;
         let event = audit::record(
             &txn,
             actor.tenant().id(),
@@ -412,10 +417,14 @@ impl Channels {
     }
 }
 
-async fn insert(db: &impl ConnectionTrait, org: Option<Uuid>, input: &ChannelInput) -> DomainResult<channel::Model> {
+async fn insert(
+    db: &impl ConnectionTrait,
+    org: Option<Uuid>,
+    input: &ChannelInput,
+) -> Result<channel::Model, sea_orm::DbErr> {
     let now = Utc::now();
     let r = input.tracking_range.as_ref();
-    Ok(channel::ActiveModel {
+    channel::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(org),
         code: Set(input.code.clone()),
@@ -442,7 +451,7 @@ async fn insert(db: &impl ConnectionTrait, org: Option<Uuid>, input: &ChannelInp
         updated_at: Set(now),
     }
     .insert(db)
-    .await?)
+    .await
 }
 
 /// The sandbox's global channels (created once, by code): a newcomer can push at once.

@@ -91,6 +91,15 @@ impl Fulfilment {
     }
 }
 
+/// Deletes idempotency keys past their 24 hours (run every minute by the scheduler).
+pub async fn prune_idempotency_keys(db: &DatabaseConnection) -> DomainResult<u64> {
+    let res = entity::idempotency_key::Entity::delete_many()
+        .filter(entity::idempotency_key::Column::ExpiresAt.lt(chrono::Utc::now()))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
 /// The provider behind a channel.
 pub fn provider_for(c: &channel::Model) -> DomainResult<Arc<dyn provider::LogisticsProvider>> {
     match c.provider {
@@ -100,6 +109,14 @@ pub fn provider_for(c: &channel::Model) -> DomainResult<Arc<dyn provider::Logist
             &["input", "orderIds"],
             "OrangeConnex channels are not connected yet.",
         )),
+    }
+}
+
+/// A unique-index race (two requests creating the same thing at once) as a clean error.
+pub(crate) fn unique_or(e: sea_orm::DbErr, on_unique: DomainError) -> DomainError {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => on_unique,
+        _ => e.into(),
     }
 }
 
@@ -120,7 +137,10 @@ fn batch_ids(ids: &[Uuid]) -> DomainResult<Vec<Uuid>> {
 /// Locks the tenant's orders among `ids` for the transaction, in id order.
 async fn lock_orders(db: &impl ConnectionTrait, org: Uuid, ids: &[Uuid]) -> DomainResult<HashMap<Uuid, order::Model>> {
     let mut out = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
+    // One global lock order (by id) across chunks, so two batches never deadlock.
+    let mut sorted = ids.to_vec();
+    sorted.sort();
+    for chunk in sorted.chunks(500) {
         let rows = order::Entity::find()
             .filter(order::Column::OrganizationId.eq(org))
             .filter(order::Column::Id.is_in(chunk.iter().copied()))

@@ -44,6 +44,11 @@ pub struct Refusal {
 
 #[async_trait]
 pub trait LogisticsProvider: Send + Sync {
+    /// True when booking happens in the caller's transaction (nothing can be booked
+    /// without being recorded), so there is never anything to look up after a crash.
+    fn books_in_transaction(&self) -> bool {
+        false
+    }
     /// Books forecasts, one outcome per parcel in input order.
     async fn create(
         &self,
@@ -66,6 +71,10 @@ pub struct Network;
 
 #[async_trait]
 impl LogisticsProvider for Network {
+    fn books_in_transaction(&self) -> bool {
+        true
+    }
+
     async fn create(
         &self,
         txn: &DatabaseTransaction,

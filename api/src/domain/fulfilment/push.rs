@@ -138,7 +138,10 @@ impl Fulfilment {
                     snapshot::normalise(snapshot::build(o, &refs), ch.address_policy)
                 }
             };
-            let errors = snapshot::check(&snap, ch);
+            let mut errors = snapshot::check(&snap, ch);
+            if let Err(DomainError::User(e)) = provider_for(ch) {
+                errors.extend(e);
+            }
             if errors.is_empty() {
                 ready.push((o, snap, ch.id));
             } else {
@@ -245,7 +248,12 @@ impl Fulfilment {
                 }
             }
             for chunk in new_rows.chunks(200) {
-                waybill::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
+                waybill::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await.map_err(|e| {
+                    super::unique_or(
+                        e,
+                        DomainError::Conflict("another push created these waybills meanwhile; try again".into()),
+                    )
+                })?;
             }
         }
         let job_id = if ready_ids.is_empty() {
@@ -371,9 +379,12 @@ pub async fn book_chunk(
     let now = Utc::now();
 
     // Group by channel; each group is one provider call.
-    let mut groups: HashMap<Uuid, Vec<(&order::Model, &waybill::Model, Snapshot)>> = HashMap::new();
+    // Channels in id order: two jobs sharing channels lock their rows in the same order.
+    let mut groups: std::collections::BTreeMap<Uuid, Vec<(&order::Model, &waybill::Model, Snapshot)>> =
+        std::collections::BTreeMap::new();
     let mut outcomes = Vec::new();
     let mut changes = Vec::new();
+    let mut bookings: Vec<Booked> = Vec::new();
     for o in &pushing {
         let snap = waybills
             .get(&o.id)
@@ -416,6 +427,7 @@ pub async fn book_chunk(
         for (o, w, s) in group {
             let reference = w.id.simple().to_string();
             if w.attempts > 0
+                && !provider.books_in_transaction()
                 && let Some(b) = provider.find(&txn, ch, &reference).await?
             {
                 booked.push((o, w, b));
@@ -437,41 +449,81 @@ pub async fn book_chunk(
             }
         }
         for (o, w, b) in booked {
-            waybill::Entity::update_many()
-                .col_expr(waybill::Column::Status, Expr::value(WaybillStatus::Forecasted))
-                .col_expr(waybill::Column::TrackingNumber, Expr::value(b.tracking_number.clone()))
-                .col_expr(waybill::Column::ProviderReference, Expr::value(b.provider_reference.clone()))
-                .col_expr(waybill::Column::ErrorCode, Expr::value(Option::<String>::None))
-                .col_expr(waybill::Column::ErrorMessage, Expr::value(Option::<String>::None))
-                .col_expr(waybill::Column::Attempts, Expr::col(waybill::Column::Attempts).add(1))
-                .col_expr(waybill::Column::ForecastedAt, Expr::value(now))
-                .col_expr(waybill::Column::UpdatedAt, Expr::value(now))
-                .filter(waybill::Column::Id.eq(w.id))
-                .exec(&txn)
-                .await?;
-            order::Entity::update_many()
-                .col_expr(order::Column::FulfillmentStatus, Expr::value(FulfillmentStatus::Pushed))
-                .col_expr(order::Column::TrackingNumber, Expr::value(b.tracking_number.clone()))
-                .col_expr(order::Column::LastErrorCode, Expr::value(Option::<String>::None))
-                .col_expr(
-                    order::Column::LastOperationMessage,
-                    Expr::value(format!("Pushed to {}: tracking number {}.", ch.code, b.tracking_number)),
-                )
-                .col_expr(order::Column::PushedAt, Expr::value(now))
-                .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
-                .col_expr(order::Column::UpdatedAt, Expr::value(now))
-                .filter(order::Column::Id.eq(o.id))
-                .exec(&txn)
-                .await?;
+            let message = format!("Pushed to {}: tracking number {}.", ch.code, b.tracking_number);
             let outcome = OrderOutcome::ok(o.id, FulfillmentStatus::Pushed, Some(w.id));
             changes.push(push_change(&outcome, Some(&b.tracking_number)));
             outcomes.push(outcome);
+            bookings.push(Booked { order_id: o.id, waybill_id: w.id, booking: b, message });
         }
     }
+    record_bookings(&txn, &bookings, now).await?;
     let events = audit::record_many(&txn, org, By::System, changes).await?;
     txn.commit().await?;
     bus.publish_all(events);
     Ok(outcomes)
+}
+
+struct Booked {
+    order_id: Uuid,
+    waybill_id: Uuid,
+    booking: provider::Booking,
+    message: String,
+}
+
+/// Records bookings with two statements per 500 (waybills FORECASTED, orders PUSHED):
+/// `WITH v(…) AS (VALUES …) UPDATE … FROM v`, which PostgreSQL and SQLite (3.33+) both run.
+async fn record_bookings(txn: &impl ConnectionTrait, rows: &[Booked], now: chrono::DateTime<Utc>) -> DomainResult<()> {
+    let backend = txn.get_database_backend();
+    let p = |i: usize| match backend {
+        sea_orm::DatabaseBackend::Postgres => format!("${i}"),
+        // Numbered, because `now` is used twice.
+        _ => format!("?{i}"),
+    };
+    for chunk in rows.chunks(500) {
+        // Waybills: (id, tracking number, provider reference).
+        let mut values: Vec<sea_orm::Value> = vec![now.into()];
+        let mut tuples = Vec::with_capacity(chunk.len());
+        for r in chunk {
+            let i = values.len();
+            tuples.push(format!("({}, {}, {})", p(i + 1), p(i + 2), p(i + 3)));
+            values.push(r.waybill_id.into());
+            values.push(r.booking.tracking_number.clone().into());
+            values.push(r.booking.provider_reference.clone().into());
+        }
+        let sql = format!(
+            "WITH v(id, tn, pr) AS (VALUES {}) UPDATE waybills SET status = 'FORECASTED', tracking_number = v.tn, \
+             provider_reference = v.pr, error_code = NULL, error_message = NULL, attempts = waybills.attempts + 1, \
+             forecasted_at = {now}, updated_at = {now} FROM v WHERE waybills.id = v.id",
+            tuples.join(", "),
+            now = p(1)
+        );
+        let res = txn.execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?;
+        if res.rows_affected() != chunk.len() as u64 {
+            return Err(DomainError::Conflict("waybills changed while booking; the job will retry".into()));
+        }
+        // Orders: (id, tracking number, message).
+        let mut values: Vec<sea_orm::Value> = vec![now.into()];
+        let mut tuples = Vec::with_capacity(chunk.len());
+        for r in chunk {
+            let i = values.len();
+            tuples.push(format!("({}, {}, {})", p(i + 1), p(i + 2), p(i + 3)));
+            values.push(r.order_id.into());
+            values.push(r.booking.tracking_number.clone().into());
+            values.push(r.message.clone().into());
+        }
+        let sql = format!(
+            "WITH v(id, tn, msg) AS (VALUES {}) UPDATE orders SET fulfillment_status = 'PUSHED', tracking_number = v.tn, \
+             last_error_code = NULL, last_operation_message = v.msg, pushed_at = {now}, version = orders.version + 1, \
+             updated_at = {now} FROM v WHERE orders.id = v.id AND orders.fulfillment_status = 'PUSHING'",
+            tuples.join(", "),
+            now = p(1)
+        );
+        let res = txn.execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?;
+        if res.rows_affected() != chunk.len() as u64 {
+            return Err(DomainError::Conflict("orders changed while booking; the job will retry".into()));
+        }
+    }
+    Ok(())
 }
 
 fn push_change(o: &OrderOutcome, tracking: Option<&str>) -> Change {
@@ -526,10 +578,23 @@ pub async fn run_job(
 ) -> DomainResult<PushProgress> {
     let mut p = PushProgress { total: payload.order_ids.len(), ..PushProgress::default() };
     for chunk in payload.order_ids.chunks(CHUNK) {
-        let outcomes = book_chunk(db, bus, org, chunk).await?;
+        book_chunk(db, bus, org, chunk).await?;
+        // Counted from the database, so a run resumed after a crash reports the whole batch.
+        let counts: Vec<(FulfillmentStatus, i64)> = order::Entity::find()
+            .select_only()
+            .column(order::Column::FulfillmentStatus)
+            .column_as(order::Column::Id.count(), "n")
+            .filter(order::Column::Id.is_in(chunk.iter().copied()))
+            .group_by(order::Column::FulfillmentStatus)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let n = |pred: fn(FulfillmentStatus) -> bool| {
+            counts.iter().filter(|(s, _)| pred(*s)).map(|(_, n)| usize::try_from(*n).unwrap_or(0)).sum::<usize>()
+        };
         p.done += chunk.len();
-        p.pushed += outcomes.iter().filter(|o| o.status == Some(FulfillmentStatus::Pushed)).count();
-        p.failed += outcomes.iter().filter(|o| o.status == Some(FulfillmentStatus::PushFailed)).count();
+        p.pushed += n(|s| matches!(s, FulfillmentStatus::Pushed | FulfillmentStatus::Shipped));
+        p.failed += n(|s| s == FulfillmentStatus::PushFailed);
         progress(p).await;
     }
     Ok(p)

@@ -64,7 +64,10 @@ impl Snapshot {
         self.lines.iter().map(|l| i64::from(l.unit_weight_grams.unwrap_or(0)) * i64::from(l.quantity)).sum()
     }
     pub fn value_minor(&self) -> i64 {
-        self.lines.iter().map(|l| l.unit_value_minor.unwrap_or(0).saturating_mul(i64::from(l.quantity))).sum()
+        self.lines
+            .iter()
+            .map(|l| l.unit_value_minor.unwrap_or(0).saturating_mul(i64::from(l.quantity)))
+            .fold(0i64, i64::saturating_add)
     }
     pub fn currency(&self) -> Option<&str> {
         self.lines.iter().find_map(|l| l.currency.as_deref())

@@ -134,7 +134,14 @@ impl Fulfilment {
     ) -> DomainResult<Page<waybill::Model>> {
         let mut q = waybill::Entity::find().filter(waybill::Column::OrganizationId.eq(tenant.id()));
         if let Some(s) = &f.status {
-            q = q.filter(waybill::Column::Status.is_in(s.iter().copied()));
+            // At most the five statuses, however long the list sent.
+            let mut distinct: Vec<WaybillStatus> = Vec::new();
+            for st in s {
+                if !distinct.contains(st) {
+                    distinct.push(*st);
+                }
+            }
+            q = q.filter(waybill::Column::Status.is_in(distinct));
         }
         if let Some(c) = f.channel_id {
             q = q.filter(waybill::Column::ChannelId.eq(c));
@@ -146,11 +153,14 @@ impl Fulfilment {
             q = q.filter(waybill::Column::CreatedAt.lt(t));
         }
         if let Some(s) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            q = q.filter(
-                Condition::any()
-                    .add(waybill::Column::TrackingNumber.eq(s))
-                    .add(waybill::Column::CustomerReference.starts_with(s)),
-            );
+            let mut any = Condition::any()
+                .add(waybill::Column::TrackingNumber.eq(s))
+                .add(waybill::Column::CustomerReference.eq(s));
+            // Prefix search only for plain references (no LIKE wildcards from users).
+            if s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                any = any.add(waybill::Column::CustomerReference.starts_with(s));
+            }
+            q = q.filter(any);
         }
         pagination::fetch(&self.db, q, waybill::Column::Id, args).await
     }
@@ -250,6 +260,17 @@ impl Fulfilment {
         actor.require_write()?;
         let org = actor.tenant().id();
         let txn = begin_write(&self.db).await?;
+        // Push locks the order and then writes its waybill: take the locks in the same
+        // order, so an edit and a push serialise instead of overwriting each other.
+        let order_id = waybill::Entity::find_by_id(id)
+            .filter(waybill::Column::OrganizationId.eq(org))
+            .one(&txn)
+            .await?
+            .ok_or(DomainError::NotFound)?
+            .order_id;
+        if let Some(order_id) = order_id {
+            super::lock_orders(&txn, org, &[order_id]).await?;
+        }
         let w = waybill::Entity::find_by_id(id)
             .filter(waybill::Column::OrganizationId.eq(org))
             .lock_exclusive()
@@ -310,6 +331,8 @@ impl Fulfilment {
             return Err(DomainError::user(UserErrorCode::Invalid, &["input", "waybillIds"], "Give 1-1000 waybills."));
         }
         let org = actor.tenant().id();
+        let mut seen = std::collections::HashSet::new();
+        let ids: Vec<Uuid> = ids.iter().copied().filter(|i| seen.insert(*i)).collect();
         let txn = begin_write(&self.db).await?;
         let rows = waybill::Entity::find()
             .filter(waybill::Column::OrganizationId.eq(org))
@@ -323,7 +346,7 @@ impl Fulfilment {
         let mut out = Vec::new();
         let mut changes = Vec::new();
         let path = ["input", "waybillIds"];
-        for id in ids {
+        for id in &ids {
             let Some(w) = rows.iter().find(|w| w.id == *id) else {
                 out.push(WaybillOutcome {
                     waybill_id: *id,
@@ -384,7 +407,8 @@ impl Fulfilment {
             let mut q = waybill::Entity::update_many()
                 .col_expr(waybill::Column::Attempts, Expr::col(waybill::Column::Attempts).add(1))
                 .col_expr(waybill::Column::UpdatedAt, Expr::value(now))
-                .filter(waybill::Column::Id.eq(w.id));
+                .filter(waybill::Column::Id.eq(w.id))
+                .filter(waybill::Column::Status.eq(WaybillStatus::Unconfirmed));
             match result {
                 Ok(b) => {
                     q = q

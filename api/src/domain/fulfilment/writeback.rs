@@ -116,7 +116,10 @@ pub async fn run(
 
 /// Calls the marketplace. Err((message, retryable)).
 async fn attempt(db: &DatabaseConnection, accounts: &Accounts, o: &order::Model) -> Result<String, (String, bool)> {
-    let internal = |e: sea_orm::DbErr| (format!("database: {e}"), true);
+    let internal = |e: sea_orm::DbErr| {
+        tracing::warn!(error = %e, "write-back: database error");
+        ("a temporary internal error; it will be retried".to_owned(), true)
+    };
     let acc = account::Entity::find_by_id(o.account_id)
         .one(db)
         .await
