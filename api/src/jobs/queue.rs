@@ -83,6 +83,38 @@ pub async fn enqueue(db: &impl ConnectionTrait, new: NewJob) -> DomainResult<(Jo
         .ok_or_else(|| crate::error::DomainError::Conflict("job vanished while enqueueing".into()))
 }
 
+/// Enqueues many jobs with multi-row inserts (`ON CONFLICT (job_key) DO NOTHING`: a key
+/// already queued or running keeps its job). For batch operations; no rows are returned.
+pub async fn enqueue_many(db: &impl ConnectionTrait, jobs: Vec<NewJob>) -> DomainResult<()> {
+    let now = Utc::now();
+    for chunk in jobs.chunks(500) {
+        let rows = chunk.iter().cloned().map(|new| job::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(new.organization_id),
+            kind: Set(new.kind.to_owned()),
+            job_key: Set(new.job_key),
+            payload: Set(new.payload),
+            status: Set(JobStatus::Queued),
+            priority: Set(new.priority),
+            run_at: Set(new.run_at.unwrap_or(now)),
+            attempts: Set(0),
+            max_attempts: Set(new.max_attempts),
+            locked_by: Set(None),
+            locked_until: Set(None),
+            last_error: Set(None),
+            progress: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            finished_at: Set(None),
+        });
+        job::Entity::insert_many(rows)
+            .on_conflict(OnConflict::column(job::Column::JobKey).do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Claims up to `limit` due jobs of the given kinds for `worker`, leasing them until
 /// `now + lease`. Jobs whose lease expired (a crashed worker) are due again.
 pub async fn claim(

@@ -119,6 +119,8 @@ impl Fulfilment {
         let now = Utc::now();
         let mut results = Vec::new();
         let mut changes = Vec::new();
+        let mut moved: Vec<Uuid> = Vec::new();
+        let mut cancelled_waybills: Vec<Uuid> = Vec::new();
         for id in &ids {
             let Some(o) = orders.get(id) else {
                 results.push(OrderOutcome::not_found(*id));
@@ -157,26 +159,9 @@ impl Fulfilment {
                 p.cancel(&txn, ch, &booking).await?;
             }
             if let Some(w) = w {
-                cancel_waybill(&txn, w.id, now).await?;
+                cancelled_waybills.push(w.id);
             }
-            let message = match (action, w.and_then(|w| w.tracking_number.as_deref())) {
-                (Action::Reset, Some(t)) => format!("Reset: waybill {t} cancelled."),
-                (Action::Reset, None) => "Reset.".to_owned(),
-                (_, Some(t)) => format!("Cancelled; waybill {t} cancelled."),
-                _ => "Cancelled.".to_owned(),
-            };
-            order::Entity::update_many()
-                .col_expr(order::Column::FulfillmentStatus, Expr::value(to))
-                .col_expr(order::Column::TrackingNumber, Expr::value(Option::<String>::None))
-                .col_expr(order::Column::PushedAt, Expr::value(Option::<chrono::DateTime<Utc>>::None))
-                .col_expr(order::Column::LastErrorCode, Expr::value(Option::<String>::None))
-                .col_expr(order::Column::LastOperationMessage, Expr::value(message))
-                .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
-                .col_expr(order::Column::UpdatedAt, Expr::value(now))
-                .filter(order::Column::Id.eq(o.id))
-                .filter(order::Column::FulfillmentStatus.is_in(state::sources(action)))
-                .exec(&txn)
-                .await?;
+            moved.push(o.id);
             changes.push(Change {
                 action: if action == Action::Reset { "order.reset" } else { "order.cancelled" },
                 entity_type: "Order",
@@ -184,6 +169,36 @@ impl Fulfilment {
                 data: Some(serde_json::json!({ "waybillId": w.map(|w| w.id), "trackingNumber": w.and_then(|w| w.tracking_number.clone()) })),
             });
             results.push(OrderOutcome::ok(o.id, to, None));
+        }
+        // Two statements per 500 orders, whatever the batch size.
+        for chunk in cancelled_waybills.chunks(500) {
+            waybill::Entity::update_many()
+                .col_expr(waybill::Column::Status, Expr::value(WaybillStatus::Cancelled))
+                .col_expr(waybill::Column::UpdatedAt, Expr::value(now))
+                .filter(waybill::Column::Id.is_in(chunk.iter().copied()))
+                .exec(&txn)
+                .await?;
+        }
+        let (to, message) = match action {
+            Action::Reset => (FulfillmentStatus::Unpushed, "Reset; the waybill was cancelled and can be pushed again."),
+            _ => (FulfillmentStatus::Cancelled, "Cancelled."),
+        };
+        for chunk in moved.chunks(500) {
+            let res = order::Entity::update_many()
+                .col_expr(order::Column::FulfillmentStatus, Expr::value(to))
+                .col_expr(order::Column::TrackingNumber, Expr::value(Option::<String>::None))
+                .col_expr(order::Column::PushedAt, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+                .col_expr(order::Column::LastErrorCode, Expr::value(Option::<String>::None))
+                .col_expr(order::Column::LastOperationMessage, Expr::value(message))
+                .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
+                .col_expr(order::Column::UpdatedAt, Expr::value(now))
+                .filter(order::Column::Id.is_in(chunk.iter().copied()))
+                .filter(order::Column::FulfillmentStatus.is_in(state::sources(action)))
+                .exec(&txn)
+                .await?;
+            if res.rows_affected != chunk.len() as u64 {
+                return Err(DomainError::Conflict("orders changed meanwhile; try again".into()));
+            }
         }
         self.finish(txn, org, actor, changes, results).await
     }
@@ -201,6 +216,7 @@ impl Fulfilment {
         let now = Utc::now();
         let mut results = Vec::new();
         let mut changes = Vec::new();
+        let mut moved: Vec<Uuid> = Vec::new();
         for id in &ids {
             let Some(o) = orders.get(id) else {
                 results.push(OrderOutcome::not_found(*id));
@@ -214,37 +230,7 @@ impl Fulfilment {
                 ));
                 continue;
             };
-            let wb = if write_back { WriteBackStatus::Pending } else { WriteBackStatus::NotRequested };
-            order::Entity::update_many()
-                .col_expr(order::Column::FulfillmentStatus, Expr::value(to))
-                .col_expr(order::Column::WriteBackStatus, Expr::value(wb))
-                .col_expr(order::Column::WriteBackError, Expr::value(Option::<String>::None))
-                .col_expr(order::Column::ShippedAt, Expr::value(now))
-                .col_expr(
-                    order::Column::LastOperationMessage,
-                    Expr::value(if write_back {
-                        "Shipped; writing the tracking number back…"
-                    } else {
-                        "Marked shipped."
-                    }),
-                )
-                .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
-                .col_expr(order::Column::UpdatedAt, Expr::value(now))
-                .filter(order::Column::Id.eq(o.id))
-                .filter(order::Column::FulfillmentStatus.eq(FulfillmentStatus::Pushed))
-                .exec(&txn)
-                .await?;
-            if let Some(w) = waybills.get(&o.id) {
-                waybill::Entity::update_many()
-                    .col_expr(waybill::Column::Status, Expr::value(WaybillStatus::Shipped))
-                    .col_expr(waybill::Column::UpdatedAt, Expr::value(now))
-                    .filter(waybill::Column::Id.eq(w.id))
-                    .exec(&txn)
-                    .await?;
-            }
-            if write_back {
-                writeback::enqueue(&txn, org, o.id).await?;
-            }
+            moved.push(o.id);
             changes.push(Change {
                 action: "order.shipped",
                 entity_type: "Order",
@@ -252,6 +238,35 @@ impl Fulfilment {
                 data: Some(serde_json::json!({ "writeBack": write_back })),
             });
             results.push(OrderOutcome::ok(o.id, to, waybills.get(&o.id).map(|w| w.id)));
+        }
+        let wb = if write_back { WriteBackStatus::Pending } else { WriteBackStatus::NotRequested };
+        let message = if write_back { "Shipped; writing the tracking number back…" } else { "Marked shipped." };
+        for chunk in moved.chunks(500) {
+            let res = order::Entity::update_many()
+                .col_expr(order::Column::FulfillmentStatus, Expr::value(FulfillmentStatus::Shipped))
+                .col_expr(order::Column::WriteBackStatus, Expr::value(wb))
+                .col_expr(order::Column::WriteBackError, Expr::value(Option::<String>::None))
+                .col_expr(order::Column::ShippedAt, Expr::value(now))
+                .col_expr(order::Column::LastOperationMessage, Expr::value(message))
+                .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
+                .col_expr(order::Column::UpdatedAt, Expr::value(now))
+                .filter(order::Column::Id.is_in(chunk.iter().copied()))
+                .filter(order::Column::FulfillmentStatus.eq(FulfillmentStatus::Pushed))
+                .exec(&txn)
+                .await?;
+            if res.rows_affected != chunk.len() as u64 {
+                return Err(DomainError::Conflict("orders changed meanwhile; try again".into()));
+            }
+            waybill::Entity::update_many()
+                .col_expr(waybill::Column::Status, Expr::value(WaybillStatus::Shipped))
+                .col_expr(waybill::Column::UpdatedAt, Expr::value(now))
+                .filter(waybill::Column::OrderId.is_in(chunk.iter().copied()))
+                .filter(waybill::Column::Status.is_in([WaybillStatus::Forecasted, WaybillStatus::Printed]))
+                .exec(&txn)
+                .await?;
+            if write_back {
+                writeback::enqueue_many(&txn, org, chunk).await?;
+            }
         }
         self.finish(txn, org, actor, changes, results).await
     }
@@ -321,14 +336,4 @@ impl Fulfilment {
         self.bus.publish_all(events);
         Ok(BatchOutcome { results, job_id: None })
     }
-}
-
-async fn cancel_waybill(txn: &DatabaseTransaction, id: Uuid, now: chrono::DateTime<Utc>) -> DomainResult<()> {
-    waybill::Entity::update_many()
-        .col_expr(waybill::Column::Status, Expr::value(WaybillStatus::Cancelled))
-        .col_expr(waybill::Column::UpdatedAt, Expr::value(now))
-        .filter(waybill::Column::Id.eq(id))
-        .exec(txn)
-        .await?;
-    Ok(())
 }

@@ -34,6 +34,17 @@ pub struct WriteBackPayload {
     pub order_id: Uuid,
 }
 
+/// One write-back job per order (keyed, so an order already queued is not queued twice).
+pub async fn enqueue_many(db: &impl ConnectionTrait, org: Uuid, order_ids: &[Uuid]) -> DomainResult<()> {
+    let jobs = order_ids.iter().map(|id| {
+        let mut job = NewJob::new(JOB_KIND, Some(org), serde_json::json!(WriteBackPayload { order_id: *id }))
+            .key(format!("{JOB_KIND}:{id}"));
+        job.max_attempts = MAX_ATTEMPTS;
+        job
+    });
+    queue::enqueue_many(db, jobs.collect()).await
+}
+
 pub async fn enqueue(db: &impl ConnectionTrait, org: Uuid, order_id: Uuid) -> DomainResult<()> {
     let payload = serde_json::json!(WriteBackPayload { order_id });
     let mut job = NewJob::new(JOB_KIND, Some(org), payload).key(format!("{JOB_KIND}:{order_id}"));
