@@ -155,6 +155,15 @@ impl DomainError {
         Self::User(vec![UserError::new(code, field, message)])
     }
 
+    /// A unique-index violation (two writers raced for the same key) as the clean error the
+    /// check before the write would have given; any other database error stays internal.
+    pub fn unique_or(e: sea_orm::DbErr, on_unique: DomainError) -> Self {
+        match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => on_unique,
+            _ => e.into(),
+        }
+    }
+
     pub fn bad_input(field: &str, message: impl Into<String>) -> Self {
         Self::BadInput { field: Some(field.to_owned()), message: message.into() }
     }

@@ -67,19 +67,7 @@ impl Order {
         self.0.buyer_name.as_deref()
     }
     async fn recipient(&self) -> Address {
-        let o = &self.0;
-        Address {
-            name: o.recipient_name.clone(),
-            company: o.recipient_company.clone(),
-            phone: o.recipient_phone.clone(),
-            email: o.recipient_email.clone(),
-            line1: o.address_line1.clone(),
-            line2: o.address_line2.clone(),
-            city: o.city.clone(),
-            state: o.state.clone(),
-            postal_code: o.postal_code.clone(),
-            country_code: o.country_code.clone(),
-        }
+        crate::domain::fulfilment::snapshot::recipient_of(&self.0).into()
     }
     async fn total(&self) -> Money {
         Money { amount_minor: self.0.total_minor, currency: self.0.currency.clone() }
@@ -186,6 +174,40 @@ pub struct AddressInput {
     pub country_code: String,
 }
 
+impl From<AddressInput> for RecipientEdit {
+    fn from(a: AddressInput) -> Self {
+        Self {
+            name: a.name,
+            company: a.company,
+            phone: a.phone,
+            email: a.email,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            state: a.state,
+            postal_code: a.postal_code,
+            country_code: a.country_code,
+        }
+    }
+}
+
+impl From<RecipientEdit> for Address {
+    fn from(r: RecipientEdit) -> Self {
+        Self {
+            name: r.name,
+            company: r.company,
+            phone: r.phone,
+            email: r.email,
+            line1: r.line1,
+            line2: r.line2,
+            city: r.city,
+            state: r.state,
+            postal_code: r.postal_code,
+            country_code: r.country_code,
+        }
+    }
+}
+
 #[derive(InputObject)]
 pub struct UpdateOrderRecipientInput {
     pub order_id: ID,
@@ -228,19 +250,7 @@ impl OrderMutation {
         let s = services(ctx)?;
         let a = actor(ctx)?;
         let id = decode(Kind::Order, &input.order_id)?;
-        let r = input.recipient;
-        let edit = RecipientEdit {
-            name: r.name,
-            company: r.company,
-            phone: r.phone,
-            email: r.email,
-            line1: r.line1,
-            line2: r.line2,
-            city: r.city,
-            state: r.state,
-            postal_code: r.postal_code,
-            country_code: r.country_code,
-        };
+        let edit = RecipientEdit::from(input.recipient);
         let (order, user_errors) = payload(s.orders.update_recipient(a, id, edit).await)?;
         Ok(OrderPayload { order: order.map(Order), user_errors })
     }

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     domain::fulfilment::{
-        snapshot::{Line, Recipient, Snapshot},
+        snapshot::{Line, Snapshot},
         waybills::{NewWaybill, WaybillEdit, WaybillFilter as DomainFilter},
     },
     error::{DomainError, UserErrorCode},
@@ -27,21 +27,6 @@ pub struct Waybill(pub waybill::Model);
 impl Waybill {
     fn snapshot(&self) -> Snapshot {
         serde_json::from_value(self.0.snapshot.clone()).unwrap_or_default()
-    }
-}
-
-fn address(r: Recipient) -> Address {
-    Address {
-        name: r.name,
-        company: r.company,
-        phone: r.phone,
-        email: r.email,
-        line1: r.line1,
-        line2: r.line2,
-        city: r.city,
-        state: r.state,
-        postal_code: r.postal_code,
-        country_code: r.country_code,
     }
 }
 
@@ -86,11 +71,11 @@ impl Waybill {
     }
     /// The recipient as sent (after the channel's address policy).
     async fn recipient(&self) -> Address {
-        address(self.snapshot().recipient)
+        self.snapshot().recipient.into()
     }
     /// The recipient before the channel's policy changed it (null when unchanged).
     async fn original_recipient(&self) -> Option<Address> {
-        self.snapshot().original_recipient.map(address)
+        self.snapshot().original_recipient.map(Into::into)
     }
     /// Recipient fields the channel's address policy changed.
     async fn normalised_fields(&self) -> Vec<String> {
@@ -197,21 +182,6 @@ fn line(l: DeclarationLineInput) -> Line {
     }
 }
 
-fn recipient(a: AddressInput) -> Recipient {
-    Recipient {
-        name: a.name,
-        company: a.company,
-        phone: a.phone,
-        email: a.email,
-        line1: a.line1,
-        line2: a.line2,
-        city: a.city,
-        state: a.state,
-        postal_code: a.postal_code,
-        country_code: a.country_code,
-    }
-}
-
 #[derive(InputObject)]
 pub struct CreateWaybillInput {
     pub channel_id: ID,
@@ -302,7 +272,7 @@ impl WaybillMutation {
         let new = NewWaybill {
             channel_id: decode(Kind::Channel, &input.channel_id)?,
             customer_reference: input.customer_reference,
-            recipient: recipient(input.recipient),
+            recipient: input.recipient.into(),
             lines: input.lines.into_iter().map(line).collect(),
         };
         let (w, user_errors) = payload(s.fulfilment.create_waybill(a, new).await)?;
@@ -315,7 +285,7 @@ impl WaybillMutation {
         let a = actor(ctx)?;
         let id = decode(Kind::Waybill, &input.id)?;
         let edit = WaybillEdit {
-            recipient: input.recipient.map(recipient),
+            recipient: input.recipient.map(Into::into),
             lines: input.lines.map(|v| v.into_iter().map(line).collect()),
         };
         let (w, user_errors) = payload(s.fulfilment.update_waybill(a, id, edit).await)?;

@@ -39,13 +39,8 @@ impl NewJob {
     }
 }
 
-/// Enqueues a job on `db` (pass the business transaction). Returns the job and whether
-/// it is new (false: an active job with the same key already existed).
-pub async fn enqueue(db: &impl ConnectionTrait, new: NewJob) -> DomainResult<(JobRecord, bool)> {
-    let now = Utc::now();
-    let id = Uuid::now_v7();
-    let key = new.job_key.clone();
-    let model = job::ActiveModel {
+fn row(id: Uuid, new: NewJob, now: DateTime<Utc>) -> job::ActiveModel {
+    job::ActiveModel {
         id: Set(id),
         organization_id: Set(new.organization_id),
         kind: Set(new.kind.to_owned()),
@@ -63,7 +58,15 @@ pub async fn enqueue(db: &impl ConnectionTrait, new: NewJob) -> DomainResult<(Jo
         created_at: Set(now),
         updated_at: Set(now),
         finished_at: Set(None),
-    };
+    }
+}
+
+/// Enqueues a job on `db` (pass the business transaction). Returns the job and whether
+/// it is new (false: an active job with the same key already existed).
+pub async fn enqueue(db: &impl ConnectionTrait, new: NewJob) -> DomainResult<(JobRecord, bool)> {
+    let id = Uuid::now_v7();
+    let key = new.job_key.clone();
+    let model = row(id, new, Utc::now());
     // `ON CONFLICT (job_key) DO NOTHING`: concurrent enqueuers (two tabs, two replicas'
     // schedulers) never fail; the loser gets the existing job.
     job::Entity::insert(model)
@@ -88,25 +91,7 @@ pub async fn enqueue(db: &impl ConnectionTrait, new: NewJob) -> DomainResult<(Jo
 pub async fn enqueue_many(db: &impl ConnectionTrait, jobs: Vec<NewJob>) -> DomainResult<()> {
     let now = Utc::now();
     for chunk in jobs.chunks(500) {
-        let rows = chunk.iter().cloned().map(|new| job::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            organization_id: Set(new.organization_id),
-            kind: Set(new.kind.to_owned()),
-            job_key: Set(new.job_key),
-            payload: Set(new.payload),
-            status: Set(JobStatus::Queued),
-            priority: Set(new.priority),
-            run_at: Set(new.run_at.unwrap_or(now)),
-            attempts: Set(0),
-            max_attempts: Set(new.max_attempts),
-            locked_by: Set(None),
-            locked_until: Set(None),
-            last_error: Set(None),
-            progress: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            finished_at: Set(None),
-        });
+        let rows = chunk.iter().cloned().map(|new| row(Uuid::now_v7(), new, now));
         job::Entity::insert_many(rows)
             .on_conflict(OnConflict::column(job::Column::JobKey).do_nothing().to_owned())
             .exec_without_returning(db)

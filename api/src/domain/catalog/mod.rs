@@ -74,10 +74,7 @@ fn taken(field: &[&str], code: &str) -> UserError {
 
 /// A unique-index violation (two writers raced for one code) is the same TAKEN as the check.
 fn taken_or(e: DbErr, code: &str) -> DomainError {
-    match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => DomainError::User(vec![taken(&["input", "code"], code)]),
-        _ => e.into(),
-    }
+    DomainError::unique_or(e, DomainError::User(vec![taken(&["input", "code"], code)]))
 }
 
 /// Escapes LIKE wildcards with `!` (used as the ESCAPE character).

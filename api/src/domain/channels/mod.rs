@@ -325,7 +325,7 @@ impl Channels {
             return Err(DomainError::user(UserErrorCode::Taken, &["input", "code"], "A channel has this code."));
         }
         let model = insert(&txn, org, &input).await.map_err(|e| {
-            crate::domain::fulfilment::unique_or(
+            DomainError::unique_or(
                 e,
                 DomainError::user(UserErrorCode::Taken, &["input", "code"], "A channel has this code."),
             )

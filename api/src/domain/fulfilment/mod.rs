@@ -112,14 +112,6 @@ pub fn provider_for(c: &channel::Model) -> DomainResult<Arc<dyn provider::Logist
     }
 }
 
-/// A unique-index race (two requests creating the same thing at once) as a clean error.
-pub(crate) fn unique_or(e: sea_orm::DbErr, on_unique: DomainError) -> DomainError {
-    match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => on_unique,
-        _ => e.into(),
-    }
-}
-
 /// Distinct ids in input order; 1..=MAX_BATCH of them.
 fn batch_ids(ids: &[Uuid]) -> DomainResult<Vec<Uuid>> {
     let mut seen = std::collections::HashSet::new();

@@ -249,7 +249,7 @@ impl Fulfilment {
             }
             for chunk in new_rows.chunks(200) {
                 waybill::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await.map_err(|e| {
-                    super::unique_or(
+                    DomainError::unique_or(
                         e,
                         DomainError::Conflict("another push created these waybills meanwhile; try again".into()),
                     )

@@ -26,19 +26,8 @@ use crate::{
     events::EventBus,
 };
 
-#[derive(Debug, Clone)]
-pub struct RecipientEdit {
-    pub name: String,
-    pub company: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub line1: String,
-    pub line2: Option<String>,
-    pub city: Option<String>,
-    pub state: Option<String>,
-    pub postal_code: Option<String>,
-    pub country_code: String,
-}
+/// A corrected recipient: the same shape as a waybill's recipient.
+pub type RecipientEdit = crate::domain::fulfilment::snapshot::Recipient;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SkuSync {
