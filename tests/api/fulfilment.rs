@@ -314,6 +314,33 @@ async fn fix_unconfirmed_waybill_and_push_again(app: TestApp) {
     // A forecast waybill is no longer editable.
     let body = app.gql(UPDATE_WAYBILL, json!({ "i": { "id": w["id"], "lines": [] } }), Some(&s.access)).await;
     assert_eq!(body["data"]["updateWaybill"]["userErrors"][0]["code"], "INVALID_STATE", "{body}");
+
+    // Reset and push again: the fixed address is kept (a new waybill, a new number).
+    results(&app.gql(RESET, json!({ "ids": [&o] }), Some(&s.access)).await, "resetOrders");
+    results(&app.gql(PUSH, json!({ "ids": [&o] }), Some(&s.access)).await, "pushOrders");
+    let again = settled(&app, s, &o).await;
+    assert_eq!(again["fulfillmentStatus"], "PUSHED", "{again}");
+    assert_ne!(again["waybill"]["id"], w["id"]);
+    assert_eq!(again["waybill"]["recipient"]["line1"], "C. Alcalá 42, 3º");
+    assert_eq!(again["waybill"]["edited"], true);
+
+    // Correcting the order's own recipient wins over the waybill edit from then on.
+    results(&app.gql(RESET, json!({ "ids": [&o] }), Some(&s.access)).await, "resetOrders");
+    let upd = "mutation($i: UpdateOrderRecipientInput!) { updateOrderRecipient(input: $i) { userErrors { code } } }";
+    let body = app
+        .gql(
+            upd,
+            json!({ "i": { "orderId": &o, "recipient": { "name": "José Álvarez", "line1": "Calle Alcalá 42",
+                "city": "Madrid", "postalCode": "28014", "countryCode": "ES" } } }),
+            Some(&s.access),
+        )
+        .await;
+    assert_eq!(body["data"]["updateOrderRecipient"]["userErrors"], json!([]), "{body}");
+    results(&app.gql(PUSH, json!({ "ids": [&o] }), Some(&s.access)).await, "pushOrders");
+    let third = settled(&app, s, &o).await;
+    assert_eq!(third["fulfillmentStatus"], "PUSHED", "{third}");
+    assert_eq!(third["waybill"]["recipient"]["line1"], "Calle Alcalá 42");
+    assert_eq!(third["waybill"]["edited"], false);
 }
 
 async fn special_characters_round_trip(app: TestApp) {

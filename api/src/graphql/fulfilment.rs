@@ -77,12 +77,21 @@ fn ids(v: &[ID]) -> ApiResult<Vec<uuid::Uuid>> {
     Ok(v.iter().map(|id| decode(Kind::Order, id)).collect::<Result<Vec<_>, _>>()?)
 }
 
-/// Turns domain outcomes into results, loading the orders in one query.
+/// Turns domain outcomes into results, loading the orders and waybills (one query each)
+/// only when the client selected them.
 async fn results(ctx: &Context<'_>, s: &Services, a: &Actor, b: BatchOutcome) -> ApiResult<Vec<OrderResult>> {
     let wanted: Vec<uuid::Uuid> = b.results.iter().filter(|r| r.status.is_some()).map(|r| r.order_id).collect();
-    let orders: HashMap<uuid::Uuid, entity::order::Model> =
-        s.orders.by_ids(a.tenant(), &wanted).await?.into_iter().map(|o| (o.id, o)).collect();
-    let waybills = loaders(ctx)?.waybills_by_order.load_many(wanted.iter().copied()).await?;
+    let selected = ctx.look_ahead().field("results");
+    let orders: HashMap<uuid::Uuid, entity::order::Model> = if selected.field("order").exists() {
+        s.orders.by_ids(a.tenant(), &wanted).await?.into_iter().map(|o| (o.id, o)).collect()
+    } else {
+        HashMap::new()
+    };
+    let waybills = if selected.field("waybill").exists() {
+        loaders(ctx)?.waybills_by_order.load_many(wanted.iter().copied()).await?
+    } else {
+        HashMap::new()
+    };
     Ok(b.results
         .into_iter()
         .map(|r| OrderResult {

@@ -96,6 +96,7 @@ impl Fulfilment {
             orders.values().filter_map(|o| o.channel_id).collect::<HashSet<_>>().into_iter().collect();
         let channels = channels_of(&txn, org, &channel_ids).await?;
         let existing = active_waybills(&txn, &order_ids).await?;
+        let edited_before = last_edited_cancelled(&txn, &order_ids).await?;
 
         let now = Utc::now();
         let mut results = Vec::with_capacity(ids.len());
@@ -123,21 +124,18 @@ impl Fulfilment {
                 failed.push((o.id, vec![e]));
                 continue;
             };
-            // A snapshot the user edited is sent as it is; otherwise it is rebuilt from the
-            // order and the catalogue as they stand now (so SKU fixes apply).
-            let edited = existing
-                .get(&o.id)
-                .filter(|w| w.status == WaybillStatus::Unconfirmed && w.edited_at.is_some() && w.channel_id == ch.id)
-                .and_then(|w| serde_json::from_value::<Snapshot>(w.snapshot.clone()).ok());
-            let snap = match edited {
-                Some(s) => s,
-                None => {
-                    let lines = items.get(&o.id).map(Vec::as_slice).unwrap_or_default();
-                    let refs: Vec<(&order_item::Model, Option<&sku::Model>)> =
-                        lines.iter().map(|(i, s)| (i, s.as_ref())).collect();
-                    snapshot::normalise(snapshot::build(o, &refs), ch.address_policy)
-                }
-            };
+            // Rebuilt from the order and the catalogue as they stand now (so SKU fixes
+            // apply), except the parts a user edited on the order's waybill (kept across a
+            // reset; dropped when the order's own recipient is corrected later).
+            let lines = items.get(&o.id).map(Vec::as_slice).unwrap_or_default();
+            let refs: Vec<(&order_item::Model, Option<&sku::Model>)> =
+                lines.iter().map(|(i, s)| (i, s.as_ref())).collect();
+            let mut snap = snapshot::build(o, &refs);
+            let edit = existing.get(&o.id).or_else(|| edited_before.get(&o.id)).filter(|w| w.edited_at.is_some());
+            if let Some(prev) = edit.and_then(|w| serde_json::from_value::<Snapshot>(w.snapshot.clone()).ok()) {
+                snap.apply_edits(prev);
+            }
+            let snap = snapshot::normalise(snap, ch.address_policy);
             let mut errors = snapshot::check(&snap, ch);
             if let Err(DomainError::User(e)) = provider_for(ch) {
                 errors.extend(e);
@@ -236,7 +234,8 @@ impl Fulfilment {
                             provider_reference: Set(None),
                             error_message: Set(None),
                             error_code: Set(None),
-                            edited_at: Set(None),
+                            // A carried-over edit stays marked as one.
+                            edited_at: Set(edited_before.get(&o.id).and_then(|w| w.edited_at)),
                             attempts: Set(0),
                             printed_at: Set(None),
                             forecasted_at: Set(None),
@@ -247,7 +246,7 @@ impl Fulfilment {
                     }
                 }
             }
-            for chunk in new_rows.chunks(200) {
+            for chunk in new_rows.chunks(500) {
                 waybill::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await.map_err(|e| {
                     DomainError::unique_or(
                         e,
@@ -287,6 +286,30 @@ impl Fulfilment {
         self.bus.publish_all(events);
         Ok(outcome)
     }
+}
+
+/// Each order's most recent cancelled waybill that a user had edited (its edits carry
+/// over to the next push after a reset).
+async fn last_edited_cancelled(
+    db: &impl ConnectionTrait,
+    order_ids: &[Uuid],
+) -> DomainResult<HashMap<Uuid, waybill::Model>> {
+    let mut out: HashMap<Uuid, waybill::Model> = HashMap::new();
+    for chunk in order_ids.chunks(500) {
+        let rows = waybill::Entity::find()
+            .filter(waybill::Column::OrderId.is_in(chunk.iter().copied()))
+            .filter(waybill::Column::Status.eq(WaybillStatus::Cancelled))
+            .filter(waybill::Column::EditedAt.is_not_null())
+            .all(db)
+            .await?;
+        for w in rows {
+            let Some(o) = w.order_id else { continue };
+            if out.get(&o).is_none_or(|prev| prev.edited_at < w.edited_at) {
+                out.insert(o, w);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Lines of each order with their catalogue SKU.

@@ -57,9 +57,29 @@ pub struct Snapshot {
     /// Which recipient fields the policy changed (e.g. `line1`).
     #[serde(default)]
     pub normalised_fields: Vec<String>,
+    /// A user edited the recipient (`updateWaybill`): later pushes keep it.
+    #[serde(default)]
+    pub recipient_edited: bool,
+    /// A user edited the declaration lines: later pushes keep them.
+    #[serde(default)]
+    pub lines_edited: bool,
 }
 
 impl Snapshot {
+    /// Keeps what a user edited on a previous snapshot of the same order; the rest stays
+    /// as freshly built.
+    pub fn apply_edits(&mut self, prev: Snapshot) {
+        if prev.recipient_edited {
+            // The recipient as the user typed it (before any policy normalisation).
+            self.recipient = prev.original_recipient.unwrap_or(prev.recipient);
+            self.recipient_edited = true;
+        }
+        if prev.lines_edited {
+            self.lines = prev.lines;
+            self.lines_edited = true;
+        }
+    }
+
     pub fn weight_grams(&self) -> i64 {
         self.lines.iter().map(|l| i64::from(l.unit_weight_grams.unwrap_or(0)) * i64::from(l.quantity)).sum()
     }
@@ -114,7 +134,7 @@ pub fn build(o: &order::Model, items: &[(&order_item::Model, Option<&sku::Model>
             },
         })
         .collect();
-    Snapshot { recipient: recipient_of(o), lines, original_recipient: None, normalised_fields: Vec::new() }
+    Snapshot { recipient: recipient_of(o), lines, ..Snapshot::default() }
 }
 
 /// Applies the channel's address policy. LATIN_ONLY carriers get a transliterated copy

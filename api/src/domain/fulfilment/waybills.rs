@@ -208,7 +208,7 @@ impl Fulfilment {
             .remove(&input.channel_id)
             .ok_or(DomainError::NotFound)?;
         let snap = snapshot::normalise(
-            Snapshot { recipient, lines: input.lines, original_recipient: None, normalised_fields: Vec::new() },
+            Snapshot { recipient, lines: input.lines, ..Snapshot::default() },
             channel.address_policy,
         );
         let taken = waybill::Entity::find()
@@ -297,9 +297,13 @@ impl Fulfilment {
         let mut snap: Snapshot = serde_json::from_value(w.snapshot.clone()).map_err(DomainError::internal)?;
         if let Some(r) = edit.recipient {
             snap.recipient = normalise_recipient(r);
+            snap.original_recipient = None;
+            snap.normalised_fields.clear();
+            snap.recipient_edited = true;
         }
         if let Some(l) = edit.lines {
             snap.lines = l;
+            snap.lines_edited = true;
         }
         let errors = check_shape(&snap.recipient, &snap.lines);
         if !errors.is_empty() {

@@ -110,6 +110,12 @@ pub async fn update_recipient(
     active.postal_code = Set(opt(r.postal_code));
     active.country_code = Set(country);
     let updated = active.update(&txn).await?;
+    // The order's own address now wins over addresses edited on its waybills.
+    entity::waybill::Entity::update_many()
+        .col_expr(entity::waybill::Column::EditedAt, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+        .filter(entity::waybill::Column::OrderId.eq(order_id))
+        .exec(&txn)
+        .await?;
     let event = audit::record(
         &txn,
         org,
