@@ -29,8 +29,25 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start(url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_shipgate"))
+/// A server process, killed when dropped (so a failing test leaves none behind).
+struct Server(Child);
+
+impl Server {
+    fn kill_9(&mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(url: &str, port: u16) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_shipgate"))
         .arg("serve")
         .env("SHIPGATE_DATABASE_URL", url)
         .env("SHIPGATE_BIND", format!("127.0.0.1:{port}"))
@@ -42,7 +59,8 @@ fn start(url: &str, port: u16) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start shipgate")
+        .expect("start shipgate");
+    Server(child)
 }
 
 async fn wait_ready(http: &reqwest::Client, port: u16) {
@@ -249,8 +267,7 @@ async fn kill_mid_batch(postgres: bool) {
         assert!(Instant::now() < deadline, "nothing was pushed");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    first.kill().unwrap();
-    first.wait().unwrap();
+    first.kill_9();
     let pushing_at_kill = count(&db, FulfillmentStatus::Pushing).await;
     assert!(pushing_at_kill > 0, "the kill came after the batch finished; nothing was tested");
 
@@ -263,8 +280,7 @@ async fn kill_mid_batch(postgres: bool) {
         assert!(Instant::now() < deadline, "orders still PUSHING after the restart");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    second.kill().unwrap();
-    second.wait().unwrap();
+    second.kill_9();
 
     assert_eq!(count(&db, FulfillmentStatus::Pushed).await, ORDERS as u64, "every order pushed");
     let waybills = waybill::Entity::find().all(&db).await.unwrap();

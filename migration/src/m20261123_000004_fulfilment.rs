@@ -2,6 +2,8 @@
 //! SPA and failure reporting), a waybill's error code and when a user edited its snapshot
 //! (an edited snapshot is sent as is on the next push), and a channel's carrier limit on
 //! address line length. One column per statement: SQLite alters one column at a time.
+//! Plus the indexes the waybill list needs: newest first within a tenant (keyset on id)
+//! and lookup by tracking number within a tenant.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -17,6 +19,9 @@ enum Orders {
 #[derive(DeriveIden)]
 enum Waybills {
     Table,
+    Id,
+    OrganizationId,
+    TrackingNumber,
     ErrorCode,
     EditedAt,
 }
@@ -53,10 +58,33 @@ impl MigrationTrait for Migration {
                 Table::alter().table(Channels::Table).add_column(integer_null(Channels::AddressLineMax)).to_owned(),
             )
             .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_waybills_organization_id_id")
+                    .table(Waybills::Table)
+                    .col(Waybills::OrganizationId)
+                    .col(Waybills::Id)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_waybills_organization_id_tracking_number")
+                    .table(Waybills::Table)
+                    .col(Waybills::OrganizationId)
+                    .col(Waybills::TrackingNumber)
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for name in ["ix_waybills_organization_id_tracking_number", "ix_waybills_organization_id_id"] {
+            manager.drop_index(Index::drop().name(name).table(Waybills::Table).to_owned()).await?;
+        }
         manager
             .alter_table(Table::alter().table(Channels::Table).drop_column(Channels::AddressLineMax).to_owned())
             .await?;

@@ -302,19 +302,19 @@ impl WaybillMutation {
         let a = actor(ctx)?;
         let ids = input.waybill_ids.iter().map(|id| decode(Kind::Waybill, id)).collect::<Result<Vec<_>, _>>()?;
         let (outcomes, user_errors) = payload(s.fulfilment.confirm_waybills(a, &ids).await)?;
-        let mut results = Vec::new();
-        for o in outcomes.unwrap_or_default() {
-            let waybill = match o.status {
-                Some(_) => Some(Waybill(s.fulfilment.waybill(a.tenant(), o.waybill_id).await?)),
-                None => None,
-            };
-            results.push(WaybillResult {
+        let outcomes = outcomes.unwrap_or_default();
+        let found: Vec<uuid::Uuid> = outcomes.iter().filter(|o| o.status.is_some()).map(|o| o.waybill_id).collect();
+        let mut loaded: std::collections::HashMap<uuid::Uuid, waybill::Model> =
+            s.fulfilment.waybills_by_ids(a.tenant(), &found).await?.into_iter().map(|w| (w.id, w)).collect();
+        let results = outcomes
+            .into_iter()
+            .map(|o| WaybillResult {
                 waybill_id: encode(Kind::Waybill, o.waybill_id),
                 status: o.status.map(Into::into),
-                waybill,
+                waybill: loaded.remove(&o.waybill_id).map(Waybill),
                 user_errors: o.errors.into_iter().map(Into::into).collect(),
-            });
-        }
+            })
+            .collect();
         Ok(ConfirmWaybillsPayload { results, user_errors })
     }
 }

@@ -165,6 +165,21 @@ impl Fulfilment {
         pagination::fetch(&self.db, q, waybill::Column::Id, args).await
     }
 
+    /// The tenant's waybills among `ids`, in one query per 500.
+    pub async fn waybills_by_ids(&self, tenant: Tenant, ids: &[Uuid]) -> DomainResult<Vec<waybill::Model>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            out.extend(
+                waybill::Entity::find()
+                    .filter(waybill::Column::OrganizationId.eq(tenant.id()))
+                    .filter(waybill::Column::Id.is_in(chunk.iter().copied()))
+                    .all(&self.db)
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+
     pub async fn waybill(&self, tenant: Tenant, id: Uuid) -> DomainResult<waybill::Model> {
         waybill::Entity::find_by_id(id)
             .filter(waybill::Column::OrganizationId.eq(tenant.id()))
