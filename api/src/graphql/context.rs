@@ -63,7 +63,7 @@ impl Loaders {
                 HashMapCache::default(),
             ),
             channels: DataLoader::with_cache(
-                ChannelLoader { orders: services.orders.clone(), tenant },
+                ChannelLoader { channels: services.channels.clone(), tenant },
                 tokio::spawn,
                 HashMapCache::default(),
             ),

@@ -231,6 +231,29 @@ pub fn validate(input: &ChannelInput) -> Result<ChannelInput, Vec<UserError>> {
     }
 }
 
+/// The channels a tenant may see and use: its own and the global ones.
+pub fn visible_to(org: Uuid) -> Condition {
+    Condition::any().add(channel::Column::OrganizationId.eq(org)).add(channel::Column::OrganizationId.is_null())
+}
+
+/// Channels among `ids` that `org` may use, by id.
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    ids: &[Uuid],
+) -> DomainResult<std::collections::HashMap<Uuid, channel::Model>> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows = channel::Entity::find()
+            .filter(channel::Column::Id.is_in(chunk.iter().copied()))
+            .filter(visible_to(org))
+            .all(db)
+            .await?;
+        out.extend(rows.into_iter().map(|c| (c.id, c)));
+    }
+    Ok(out)
+}
+
 /// Who may change a channel: staff for global ones, the owning tenant's ADMIN otherwise.
 fn may_manage(actor: &Actor, c_org: Option<Uuid>) -> DomainResult<()> {
     match c_org {
@@ -274,11 +297,7 @@ impl Channels {
 
     /// The tenant's channels and the global ones, by code.
     pub async fn list(&self, tenant: Tenant, f: &ChannelFilter) -> DomainResult<Vec<channel::Model>> {
-        let mut q = channel::Entity::find().filter(
-            Condition::any()
-                .add(channel::Column::OrganizationId.eq(tenant.id()))
-                .add(channel::Column::OrganizationId.is_null()),
-        );
+        let mut q = channel::Entity::find().filter(visible_to(tenant.id()));
         if let Some(p) = f.provider {
             q = q.filter(channel::Column::Provider.eq(p));
         }
@@ -296,15 +315,13 @@ impl Channels {
     }
 
     pub async fn get(&self, tenant: Tenant, id: Uuid) -> DomainResult<channel::Model> {
-        channel::Entity::find_by_id(id)
-            .filter(
-                Condition::any()
-                    .add(channel::Column::OrganizationId.eq(tenant.id()))
-                    .add(channel::Column::OrganizationId.is_null()),
-            )
-            .one(&self.db)
-            .await?
-            .ok_or(DomainError::NotFound)
+        let mut found = by_ids(&self.db, tenant.id(), &[id]).await?;
+        found.remove(&id).ok_or(DomainError::NotFound)
+    }
+
+    /// Channels by id that the tenant may use (for the loader).
+    pub async fn by_ids(&self, tenant: Tenant, ids: &[Uuid]) -> DomainResult<Vec<channel::Model>> {
+        Ok(by_ids(&self.db, tenant.id(), ids).await?.into_values().collect())
     }
 
     pub async fn create(&self, actor: &Actor, input: ChannelInput) -> DomainResult<channel::Model> {
@@ -348,11 +365,7 @@ impl Channels {
     pub async fn update(&self, actor: &Actor, id: Uuid, p: ChannelPatch) -> DomainResult<channel::Model> {
         let txn = begin_write(&self.db).await?;
         let c = channel::Entity::find_by_id(id)
-            .filter(
-                Condition::any()
-                    .add(channel::Column::OrganizationId.eq(actor.tenant().id()))
-                    .add(channel::Column::OrganizationId.is_null()),
-            )
+            .filter(visible_to(actor.tenant().id()))
             .lock_exclusive()
             .one(&txn)
             .await?

@@ -24,9 +24,7 @@ use entity::{
     enums::{ChannelProvider, FulfillmentStatus, WaybillStatus},
     order, waybill,
 };
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -165,21 +163,7 @@ async fn channels_of(
     org: Uuid,
     ids: &[Uuid],
 ) -> DomainResult<HashMap<Uuid, channel::Model>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(channel::Entity::find()
-        .filter(channel::Column::Id.is_in(ids.iter().copied()))
-        .filter(
-            Condition::any()
-                .add(channel::Column::OrganizationId.eq(org))
-                .add(channel::Column::OrganizationId.is_null()),
-        )
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect())
+    crate::domain::channels::by_ids(db, org, ids).await
 }
 
 fn push_event_data(o: &OrderOutcome, tracking: Option<&str>) -> serde_json::Value {

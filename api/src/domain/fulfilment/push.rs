@@ -147,19 +147,27 @@ impl Fulfilment {
             }
         }
 
-        // Validation failures: PUSH_FAILED with the first code and every message.
+        // Validation failures: PUSH_FAILED with the first code and every message; one
+        // statement per distinct (code, message), which batches share (e.g. no channel).
         let mut changes = Vec::new();
+        let mut by_message: HashMap<(Option<String>, String), Vec<Uuid>> = HashMap::new();
         for (id, errors) in &failed {
-            let code = errors.first().map(|e| e.code.as_str());
-            order::Entity::update_many()
-                .col_expr(order::Column::FulfillmentStatus, Expr::value(FulfillmentStatus::PushFailed))
-                .col_expr(order::Column::LastErrorCode, Expr::value(code))
-                .col_expr(order::Column::LastOperationMessage, Expr::value(fail_message(errors)))
-                .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
-                .col_expr(order::Column::UpdatedAt, Expr::value(now))
-                .filter(order::Column::Id.eq(*id))
-                .exec(&txn)
-                .await?;
+            by_message.entry((errors.first().map(|e| e.code.as_str()), fail_message(errors))).or_default().push(*id);
+        }
+        for ((code, message), ids) in by_message {
+            for chunk in ids.chunks(500) {
+                order::Entity::update_many()
+                    .col_expr(order::Column::FulfillmentStatus, Expr::value(FulfillmentStatus::PushFailed))
+                    .col_expr(order::Column::LastErrorCode, Expr::value(code.clone()))
+                    .col_expr(order::Column::LastOperationMessage, Expr::value(message.clone()))
+                    .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
+                    .col_expr(order::Column::UpdatedAt, Expr::value(now))
+                    .filter(order::Column::Id.is_in(chunk.iter().copied()))
+                    .exec(&txn)
+                    .await?;
+            }
+        }
+        for (id, errors) in &failed {
             let outcome = OrderOutcome {
                 order_id: *id,
                 status: Some(FulfillmentStatus::PushFailed),
@@ -629,17 +637,15 @@ pub async fn give_up(db: &DatabaseConnection, bus: &EventBus, org: Uuid, ids: &[
     let orders = lock_orders(&txn, org, ids).await?;
     let now = Utc::now();
     let mut changes = Vec::new();
+    let pushing: Vec<Uuid> =
+        orders.values().filter(|o| o.fulfillment_status == FulfillmentStatus::Pushing).map(|o| o.id).collect();
+    let waybills = active_waybills(&txn, &pushing).await?;
     for o in orders.values().filter(|o| o.fulfillment_status == FulfillmentStatus::Pushing) {
         let r = provider::Refusal {
             code: UserErrorCode::ProviderUnavailable,
             message: format!("The push could not be completed ({why}); push again."),
         };
-        let w = waybill::Entity::find()
-            .filter(waybill::Column::OrderId.eq(o.id))
-            .filter(waybill::Column::Status.eq(WaybillStatus::Unconfirmed))
-            .one(&txn)
-            .await?;
-        let outcome = record_refusal(&txn, o, w.as_ref(), &r, now).await?;
+        let outcome = record_refusal(&txn, o, waybills.get(&o.id), &r, now).await?;
         changes.push(push_change(&outcome, None));
     }
     let events: Vec<DomainEvent> = audit::record_many(&txn, org, By::System, changes).await?;

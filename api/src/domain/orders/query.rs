@@ -195,23 +195,6 @@ impl Orders {
         super::edit::sync_skus_from_orders(&self.db, &self.bus, actor).await
     }
 
-    /// Channels by id: the tenant's own and the global ones (for the loader).
-    pub async fn channels_by_ids(&self, tenant: Tenant, ids: &[Uuid]) -> DomainResult<Vec<entity::channel::Model>> {
-        Ok(entity::channel::Entity::find()
-            .filter(entity::channel::Column::Id.is_in(ids.iter().copied()))
-            .filter(
-                Condition::any()
-                    .add(entity::channel::Column::OrganizationId.eq(tenant.id()))
-                    .add(entity::channel::Column::OrganizationId.is_null()),
-            )
-            .all(&self.db)
-            .await?)
-    }
-
-    pub async fn channel(&self, tenant: Tenant, id: Uuid) -> DomainResult<entity::channel::Model> {
-        self.channels_by_ids(tenant, &[id]).await?.into_iter().next().ok_or(DomainError::NotFound)
-    }
-
     /// The active (not cancelled) waybill of each order (for the loader).
     pub async fn active_waybills_of(
         &self,
@@ -224,14 +207,6 @@ impl Orders {
             .filter(entity::waybill::Column::Status.ne(entity::enums::WaybillStatus::Cancelled))
             .all(&self.db)
             .await?)
-    }
-
-    pub async fn waybill(&self, tenant: Tenant, id: Uuid) -> DomainResult<entity::waybill::Model> {
-        entity::waybill::Entity::find_by_id(id)
-            .filter(entity::waybill::Column::OrganizationId.eq(tenant.id()))
-            .one(&self.db)
-            .await?
-            .ok_or(DomainError::NotFound)
     }
 
     /// Catalogue SKUs by id (for the loader).

@@ -4,11 +4,15 @@ use async_graphql::dataloader::Loader;
 use entity::{channel, waybill};
 use uuid::Uuid;
 
-use crate::{auth::Tenant, domain::orders::Orders, error::DomainError};
+use crate::{
+    auth::Tenant,
+    domain::{channels::Channels, orders::Orders},
+    error::DomainError,
+};
 
 /// Channels by id (the tenant's own and the global ones).
 pub struct ChannelLoader {
-    pub orders: Orders,
+    pub channels: Channels,
     pub tenant: Tenant,
 }
 
@@ -17,7 +21,7 @@ impl Loader<Uuid> for ChannelLoader {
     type Error = DomainError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, channel::Model>, DomainError> {
-        Ok(self.orders.channels_by_ids(self.tenant, keys).await?.into_iter().map(|c| (c.id, c)).collect())
+        Ok(self.channels.by_ids(self.tenant, keys).await?.into_iter().map(|c| (c.id, c)).collect())
     }
 }
 
