@@ -3,18 +3,13 @@
 graphql-ws client): connect the sandbox eBay account, download its orders, declare the
 SKUs, create a NETWORK channel, set it on every order, subscribe to pushResults, push in
 batches of 1,000 and time until every result has arrived."""
-import base64, html, http.client, json, os, re, socket, struct, sys, threading, time
-import urllib.parse, urllib.request
+import base64, json, os, socket, struct, sys, threading, time
+import urllib.parse
 
 BASE, N = sys.argv[1], int(sys.argv[2])
 
-def gql(q, v=None, tok=None):
-    req = urllib.request.Request(BASE + "/graphql", data=json.dumps({"query": q, "variables": v or {}}).encode(),
-                                 headers={"content-type": "application/json", **({"authorization": "Bearer " + tok} if tok else {})})
-    body = json.load(urllib.request.urlopen(req))
-    if body.get("errors"):
-        raise SystemExit(f"GraphQL error: {body['errors']}")
-    return body["data"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from client import Client
 
 class Ws:
     """Just enough RFC 6455 for graphql-transport-ws: text frames, client masking."""
@@ -62,38 +57,11 @@ class Ws:
             if b0 & 0x80:
                 return json.loads(msg)
 
-tok = gql('mutation { signUp(input:{organizationName:"Bench", email:"bench@example.com", password:"benchmark password 1"}) { accessToken } }')["signUp"]["accessToken"]
-r = gql('mutation { startAccountAuthorization(input:{platform: EBAY, name:"bench"}) { account { id } authorizationUrl } }', tok=tok)["startAccountAuthorization"]
-acc, url = r["account"]["id"], r["authorizationUrl"]
-page = urllib.request.urlopen(url).read().decode()
-fields = dict((m.group(1), html.unescape(m.group(2))) for m in re.finditer(r'name="([^"]+)" value="([^"]*)"', page))
-fields["decision"] = "agree"
-u = urllib.parse.urlparse(url)
-conn = http.client.HTTPConnection(u.netloc)
-conn.request("POST", u.path.replace("/oauth2/authorize", "/oauth2/consent"), urllib.parse.urlencode(fields), {"content-type": "application/x-www-form-urlencoded"})
-urllib.request.urlopen(conn.getresponse().getheader("location")).read()
-job = gql('mutation($ids:[ID!]!) { downloadOrders(input:{accountIds:$ids}) { jobs { id } } }', {"ids": [acc]}, tok)["downloadOrders"]["jobs"][0]["id"]
-while gql('query($id:ID!){ node(id:$id){ ... on Job { status } } }', {"id": job}, tok)["node"]["status"] not in ("SUCCEEDED", "FAILED"):
-    time.sleep(0.2)
-gql('mutation { syncSkusFromOrders { created } }', tok=tok)
-codes, after = [], None
-while True:
-    p = gql('query($a:String){ skus(first:100, after:$a){ edges { node { code } } pageInfo { hasNextPage endCursor } } }', {"a": after}, tok)["skus"]
-    codes += [e["node"]["code"] for e in p["edges"]]
-    if not p["pageInfo"]["hasNextPage"]: break
-    after = p["pageInfo"]["endCursor"]
-decl = {"nameEn": "Gift", "valueMinor": 100, "currency": "USD", "weightGrams": 50}
-gql('mutation($s:[SkuInput!]!) { bulkUpsertSkus(input:{skus:$s}) { created updated } }', {"s": [{"code": c, "declaration": decl} for c in codes]}, tok)
-ch = gql('mutation { createChannel(input:{code:"BENCH", name:"Bench line", trackingRange:{prefix:"RR", suffix:"CN", start:1, end:99999999}}) { channel { id } userErrors { message } } }', tok=tok)["createChannel"]["channel"]["id"]
-ids, after = [], None
-while True:
-    p = gql('query($a:String){ orders(first:100, after:$a){ edges { node { id } } pageInfo { hasNextPage endCursor } } }', {"a": after}, tok)["orders"]
-    ids += [e["node"]["id"] for e in p["edges"]]
-    if not p["pageInfo"]["hasNextPage"]: break
-    after = p["pageInfo"]["endCursor"]
-for i in range(0, len(ids), 1000):
-    gql('mutation($ids:[ID!]!, $c:ID!) { setOrderChannel(input:{orderIds:$ids, channelId:$c}) { results { status } } }', {"ids": ids[i:i + 1000], "c": ch}, tok)
-print(f"prepared {len(ids)} orders ({len(codes)} SKUs declared)")
+c = Client(BASE)
+c.sign_up()
+tok = c.tok
+ids, ncodes = c.prepare_orders({"declaration": {"nameEn": "Gift", "valueMinor": 100, "currency": "USD", "weightGrams": 50}})
+print(f"prepared {len(ids)} orders ({ncodes} SKUs declared)")
 
 ws = Ws(BASE.replace("http://", "ws://") + "/graphql/ws")
 ws.send({"type": "connection_init", "payload": {"Authorization": "Bearer " + tok}})
@@ -113,7 +81,7 @@ def listen():
 threading.Thread(target=listen, daemon=True).start()
 t0 = time.time()
 for i in range(0, len(ids), 1000):
-    gql('mutation($ids:[ID!]!) { pushOrders(input:{orderIds:$ids}) { job { id } } }', {"ids": ids[i:i + 1000]}, tok)
+    c.gql('mutation($ids:[ID!]!) { pushOrders(input:{orderIds:$ids}) { job { id } } }', {"ids": ids[i:i + 1000]})
 t_req = time.time() - t0
 if not done.wait(600):
     raise SystemExit(f"only {len(results)} results after 600 s")

@@ -30,6 +30,7 @@ use crate::{
         catalog::Catalog,
         channels::Channels,
         fulfilment::Fulfilment,
+        labels::{Labels, Links},
         orders::Orders,
     },
     error::DomainError,
@@ -85,6 +86,7 @@ pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Res
     let catalog = Catalog::new(db.clone(), bus.clone());
     let channels = Channels::new(db.clone(), bus.clone());
     let fulfilment = Fulfilment::new(db.clone(), bus.clone());
+    let labels = Labels::new(db.clone(), bus.clone(), Links::new(*keys.links()), settings.public_url.clone());
     Ok(Services {
         settings,
         db,
@@ -94,6 +96,7 @@ pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Res
         catalog,
         channels,
         fulfilment,
+        labels,
         bus,
         sandbox,
         shutdown: CancellationToken::new(),
@@ -250,6 +253,7 @@ impl Application {
         if services.settings.sandbox {
             crate::domain::channels::seed_sandbox(&services.db).await?;
         }
+        crate::domain::labels::templates::ensure_builtin(&services.db).await?;
         let demo_login = sandbox::demo::seed(&services).await?;
         let schema = build_schema(services.clone());
         let state = AppState { services, schema, metrics, ws_tasks: TaskTracker::new() };
@@ -322,6 +326,9 @@ async fn schedule_downloads(services: Services) {
         }
         if let Err(e) = crate::domain::fulfilment::prune_idempotency_keys(&services.db).await {
             tracing::warn!(error = %e, "pruning idempotency keys failed");
+        }
+        if let Err(e) = crate::domain::labels::print::prune_files(&services.db).await {
+            tracing::warn!(error = %e, "pruning expired label files failed");
         }
     }
 }

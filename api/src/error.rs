@@ -84,6 +84,13 @@ pub enum UserErrorCode {
     ProviderUnavailable,
     /// One id of a batch does not exist (or is not yours).
     NotFound,
+    /// Print: the waybill has no tracking number yet (UNCONFIRMED); push its order first.
+    WaybillUnconfirmed,
+    /// Print: the organization has no sender address for the labels' FROM block.
+    SenderAddressMissing,
+    /// Print (a warning, the label is printed): text did not fit a block even at the
+    /// smallest size and ends in "…"; the message names the block.
+    LabelTextTruncated,
 }
 
 impl UserErrorCode {

@@ -15,6 +15,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod jobs;
+pub mod labels;
 pub mod sandbox;
 pub mod state;
 pub mod telemetry;

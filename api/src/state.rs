@@ -9,7 +9,7 @@ use crate::{
     config::Settings,
     domain::{
         accounts::Accounts, catalog::Catalog, channels::Channels, fulfilment::Fulfilment, identity::Identity,
-        orders::Orders,
+        labels::Labels, orders::Orders,
     },
     events::EventBus,
     sandbox::Sandbox,
@@ -26,6 +26,7 @@ pub struct Services {
     pub catalog: Catalog,
     pub channels: Channels,
     pub fulfilment: Fulfilment,
+    pub labels: Labels,
     pub bus: EventBus,
     /// The fake providers, when sandbox mode is on.
     pub sandbox: Option<Sandbox>,

@@ -13,6 +13,7 @@ pub mod inbound_order_file;
 pub mod inbound_order_line;
 pub mod inventory_snapshot;
 pub mod job;
+pub mod label_file;
 pub mod label_template;
 pub mod membership;
 pub mod order;

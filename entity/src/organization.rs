@@ -9,6 +9,8 @@ pub struct Model {
     pub id: Uuid,
     #[sea_orm(column_type = "String(StringLen::N(200))")]
     pub name: String,
+    /// The sender (return) address printed on labels; `{name, line1, city, countryCode, …}`.
+    pub sender_address: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -6,6 +6,7 @@ mod m20261123_000001_identity;
 mod m20261123_000002_marketplace;
 mod m20261123_000003_warehouse;
 mod m20261123_000004_fulfilment;
+mod m20261123_000005_labels;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_marketplace::Migration),
             Box::new(m20261123_000003_warehouse::Migration),
             Box::new(m20261123_000004_fulfilment::Migration),
+            Box::new(m20261123_000005_labels::Migration),
         ]
     }
 }

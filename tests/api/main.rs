@@ -11,6 +11,7 @@ mod ebay;
 mod fulfilment;
 mod http_shape;
 mod jobs;
+mod labels;
 mod marketplaces;
 mod ops;
 mod schema_sdl;

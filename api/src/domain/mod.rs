@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod channels;
 pub mod fulfilment;
 pub mod identity;
+pub mod labels;
 pub mod orders;
 pub mod pagination;
 pub mod validate;

@@ -21,6 +21,7 @@ pub enum Kind {
     Channel,
     Waybill,
     Sku,
+    LabelTemplate,
 }
 
 impl Kind {
@@ -37,6 +38,7 @@ impl Kind {
             Kind::Channel => "Channel",
             Kind::Waybill => "Waybill",
             Kind::Sku => "Sku",
+            Kind::LabelTemplate => "LabelTemplate",
         }
     }
 
@@ -53,6 +55,7 @@ impl Kind {
             "Channel" => Kind::Channel,
             "Waybill" => Kind::Waybill,
             "Sku" => Kind::Sku,
+            "LabelTemplate" => Kind::LabelTemplate,
             _ => return None,
         })
     }

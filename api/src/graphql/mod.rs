@@ -11,6 +11,7 @@ pub mod errors;
 pub mod fulfilment;
 pub mod ids;
 pub mod introspection;
+pub mod labels;
 pub mod loaders;
 pub mod node;
 pub mod orders;

@@ -10,6 +10,7 @@ use super::{
     context::{actor, services},
     errors::ApiResult,
     ids::{Kind, decode_any},
+    labels::LabelTemplate,
     orders::Order,
     skus::Sku,
     waybills::Waybill,
@@ -30,6 +31,7 @@ pub enum Node {
     Channel(Channel),
     Waybill(Waybill),
     Sku(Sku),
+    LabelTemplate(LabelTemplate),
 }
 
 #[derive(Default)]
@@ -90,6 +92,7 @@ async fn load_any(ctx: &Context<'_>, id: &ID) -> DomainResult<Node> {
         Kind::Channel => Node::Channel(Channel(s.channels.get(a.tenant(), uuid).await?)),
         Kind::Waybill => Node::Waybill(Waybill(s.fulfilment.waybill(a.tenant(), uuid).await?)),
         Kind::Sku => Node::Sku(Sku(s.catalog.get(a.tenant(), uuid).await?)),
+        Kind::LabelTemplate => Node::LabelTemplate(LabelTemplate(s.labels.template(a.tenant(), uuid).await?)),
         Kind::OrderItem => return Err(DomainError::NotFound),
     })
 }

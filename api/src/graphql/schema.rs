@@ -8,6 +8,7 @@ use super::{
     channels::{ChannelMutation, ChannelQuery},
     fulfilment::FulfilmentMutation,
     introspection::RefuseIntrospection,
+    labels::{LabelMutation, LabelQuery},
     node::NodeQuery,
     orders::{OrderMutation, OrderQuery},
     skus::{SkuMutation, SkuQuery},
@@ -27,6 +28,7 @@ pub struct Query(
     ChannelQuery,
     WaybillQuery,
     SkuQuery,
+    LabelQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -40,6 +42,7 @@ pub struct Mutation(
     FulfilmentMutation,
     WaybillMutation,
     SkuMutation,
+    LabelMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;

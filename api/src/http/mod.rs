@@ -1,9 +1,10 @@
-//! HTTP surface: GraphQL (POST), GraphiQL (GET), graphql-ws, health, metrics.
+//! HTTP surface: GraphQL (POST), GraphiQL (GET), graphql-ws, label downloads, health, metrics.
 
 mod bearer;
 mod graphiql;
 mod graphql;
 mod health;
+mod labels;
 pub mod metrics;
 mod oauth;
 mod ws;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(graphql)
         .route("/graphql/ws", get(ws::upgrade))
         .route("/oauth/callback/{platform}", get(oauth::callback))
+        .route("/labels/{file}", get(labels::download))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))

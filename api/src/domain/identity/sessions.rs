@@ -62,6 +62,7 @@ impl Identity {
                 let org = organization::ActiveModel {
                     id: Set(Uuid::now_v7()),
                     name: Set(org_name),
+                    sender_address: Set(None),
                     created_at: Set(now),
                     updated_at: Set(now),
                 }

@@ -259,6 +259,7 @@ impl Identity {
                         organization::ActiveModel {
                             id: Set(Uuid::now_v7()),
                             name: Set(name),
+                            sender_address: Set(None),
                             created_at: Set(now),
                             updated_at: Set(now),
                         }

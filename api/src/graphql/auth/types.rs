@@ -99,6 +99,12 @@ impl Organization {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// The sender (return) address printed in labels' FROM block (`updateSenderAddress`).
+    async fn sender_address(&self) -> Option<super::super::orders::Address> {
+        let r: crate::domain::fulfilment::snapshot::Recipient =
+            serde_json::from_value(self.0.sender_address.clone()?).ok()?;
+        Some(r.into())
+    }
     /// Members of the organization, newest first.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     async fn users(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> ApiResult<Conn<User>> {
