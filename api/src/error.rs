@@ -91,6 +91,11 @@ pub enum UserErrorCode {
     /// Print (a warning, the label is printed): text did not fit a block even at the
     /// smallest size and ends in "…"; the message names the block.
     LabelTextTruncated,
+    /// Print (a warning): the label font has no glyph for some characters (e.g. emoji),
+    /// printed as boxes; the message names the block.
+    LabelGlyphMissing,
+    /// Print: the tracking number cannot be encoded as a Code 128 barcode.
+    TrackingNumberUnprintable,
 }
 
 impl UserErrorCode {

@@ -10,7 +10,7 @@ use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 
 use crate::{
-    db_tests,
+    db_tests, fixtures,
     helpers::{Session, TestApp, captured_logs},
 };
 
@@ -151,7 +151,7 @@ async fn ebay_token_refresh_and_faults(app: TestApp) {
     let s = app.sign_up("Seller", "seller@example.com").await;
     let account_id = connect(&app, &s, "Store").await;
     let fake = app.state.services.sandbox.as_ref().unwrap().ebay.clone();
-    let uuid = decode(&account_id);
+    let uuid = fixtures::uuid_of(&account_id);
 
     // Token expires mid-download (after the first page): refreshed once, download completes.
     fake.expire_access_tokens();
@@ -199,8 +199,11 @@ async fn ebay_token_refresh_and_faults(app: TestApp) {
     let other = app.sign_up("Other", "other@example.com").await;
     let other_account = connect(&app, &other, "Theirs").await;
     let mine = account::Entity::find_by_id(uuid).one(&app.state.services.db).await.unwrap().unwrap();
-    let theirs =
-        account::Entity::find_by_id(decode(&other_account)).one(&app.state.services.db).await.unwrap().unwrap();
+    let theirs = account::Entity::find_by_id(fixtures::uuid_of(&other_account))
+        .one(&app.state.services.db)
+        .await
+        .unwrap()
+        .unwrap();
     let mut moved: account::ActiveModel = theirs.into();
     moved.credentials_ciphertext = Set(mine.credentials_ciphertext.clone());
     moved.credentials_nonce = Set(mine.credentials_nonce.clone());
@@ -242,12 +245,6 @@ async fn ebay_revoked_and_malformed(app: TestApp) {
     // Downloads are refused until the seller reauthorizes.
     let refused = app.gql(DOWNLOAD, json!({ "ids": [account_id] }), Some(&s.access)).await;
     assert_eq!(refused["data"]["downloadOrders"]["userErrors"][0]["code"], "INVALID_STATE", "{refused}");
-}
-
-fn decode(global: &str) -> uuid::Uuid {
-    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(global).unwrap()).unwrap();
-    uuid::Uuid::parse_str(raw.split_once(':').unwrap().1).unwrap()
 }
 
 db_tests!(order_page_costs_constant_statements, job_progress_subscription);
@@ -385,7 +382,7 @@ async fn fix_orders_before_push(app: TestApp) {
     );
 
     // Once pushed, the order is frozen.
-    let uuid = decode(order["id"].as_str().unwrap());
+    let uuid = fixtures::uuid_of(order["id"].as_str().unwrap());
     order::Entity::update_many()
         .col_expr(
             order::Column::FulfillmentStatus,

@@ -19,6 +19,13 @@ pub fn gid(kind: Kind, id: Uuid) -> String {
     encode(kind, id).0
 }
 
+/// The UUID inside a global id (`base64url("Kind:uuid")`).
+pub fn uuid_of(global: &str) -> Uuid {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(global).unwrap()).unwrap();
+    Uuid::parse_str(raw.split_once(':').unwrap().1).unwrap()
+}
+
 pub async fn org_of(app: &TestApp, email: &str) -> Uuid {
     let db = &app.state.services.db;
     let u = user::Entity::find().filter(user::Column::Email.eq(email)).one(db).await.unwrap().unwrap();

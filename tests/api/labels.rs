@@ -351,4 +351,33 @@ async fn templates_and_permissions(app: TestApp) {
     let e = &body["data"]["printLabels"]["userErrors"][0];
     assert_eq!(e["code"], "NOT_FOUND", "{body}");
     assert_eq!(e["field"], json!(["input", "templateId"]));
+
+    // A stored layout that no longer reads is refused with a code, not printed blank; a
+    // tracking number no barcode can carry is refused for that waybill.
+    let db = &app.state.services.db;
+    let mine_uuid = fixtures::uuid_of(&mine);
+    entity::label_template::Entity::update_many()
+        .col_expr(entity::label_template::Column::Layout, Expr::value(json!({ "not": "blocks" })))
+        .filter(entity::label_template::Column::Id.eq(mine_uuid))
+        .exec(db)
+        .await
+        .unwrap();
+    let body = app.gql(PRINT, json!({ "ids": [&orders[0].1], "t": mine }), Some(&s.access)).await;
+    let e = &body["data"]["printLabels"]["userErrors"][0];
+    assert_eq!(e["code"], "INVALID", "{body}");
+    assert_eq!(e["field"], json!(["input", "templateId"]));
+    let wb = fixtures::uuid_of(&orders[0].1);
+    entity::waybill::Entity::update_many()
+        .col_expr(entity::waybill::Column::TrackingNumber, Expr::value("RR1234五678CN"))
+        .filter(entity::waybill::Column::Id.eq(wb))
+        .exec(db)
+        .await
+        .unwrap();
+    let templates = app.gql(TEMPLATES, json!({}), Some(&s.access)).await;
+    let l10 = template_id(&templates, "LABEL_100X100");
+    let body = app.gql(PRINT, json!({ "ids": [&orders[0].1, &orders[1].1], "t": l10 }), Some(&s.access)).await;
+    let r = &body["data"]["printLabels"]["results"];
+    assert_eq!(r[0]["userErrors"][0]["code"], "TRACKING_NUMBER_UNPRINTABLE", "{body}");
+    assert_eq!(r[1]["status"], "PRINTED", "{body}");
+    assert_eq!(body["data"]["printLabels"]["file"]["pageCount"], 1);
 }

@@ -111,7 +111,8 @@ impl LabelTemplate {
     }
     async fn blocks(&self) -> Vec<LabelBlock> {
         layout_of(&self.0)
-            .blocks
+            .map(|l| l.blocks)
+            .unwrap_or_default()
             .into_iter()
             .map(|b| LabelBlock {
                 kind: b.kind.into(),

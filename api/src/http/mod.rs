@@ -50,7 +50,10 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            // A label link's token is its only credential: keep it out of the logs.
+            let path = req.uri().path();
+            let path = if path.starts_with("/labels/") { "/labels/<token>" } else { path };
+            tracing::info_span!("http", method = %req.method(), path = %path, request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)

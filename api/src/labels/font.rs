@@ -11,6 +11,7 @@ use std::sync::LazyLock;
 use krilla::text::{GlyphId, KrillaGlyph};
 use skrifa::{
     FontRef, MetadataProvider,
+    charmap::Charmap,
     instance::{LocationRef, Size},
     metrics::GlyphMetrics,
 };
@@ -22,7 +23,7 @@ const FACE: u32 = 0;
 
 pub struct LabelFont {
     pub pdf: krilla::text::Font,
-    face: FontRef<'static>,
+    charmap: Charmap<'static>,
     metrics: GlyphMetrics<'static>,
     units_per_em: f32,
     /// Ascent as a fraction of the em (baseline offset from a line's top).
@@ -39,7 +40,7 @@ static FONT: LazyLock<Option<LabelFont>> = LazyLock::new(|| {
     Some(LabelFont {
         pdf,
         metrics: face.glyph_metrics(Size::unscaled(), LocationRef::default()),
-        face,
+        charmap: face.charmap(),
         units_per_em: upem,
         ascent: m.ascent / upem,
         line_height: ((m.ascent - m.descent + m.leading) / upem).max(1.0),
@@ -56,14 +57,14 @@ impl LabelFont {
     /// The advance of `ch` as a fraction of the em (0 for characters the font lacks, which
     /// are drawn as the `.notdef` box but still extract as text).
     fn advance(&self, ch: char) -> (GlyphId, f32) {
-        let gid = self.face.charmap().map(ch).unwrap_or_default();
+        let gid = self.charmap.map(ch).unwrap_or_default();
         let adv = self.metrics.advance_width(gid).unwrap_or(0.0) / self.units_per_em;
         (GlyphId::new(gid.to_u32()), adv)
     }
 
     /// Whether the font has a glyph for `ch`.
     pub fn covers(&self, ch: char) -> bool {
-        self.face.charmap().map(ch).is_some()
+        self.charmap.map(ch).is_some()
     }
 
     /// The width of `text` at `size` points.

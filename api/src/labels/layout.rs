@@ -100,8 +100,16 @@ pub fn validate(l: &Layout) -> Vec<LayoutProblem> {
                 message: format!("Font sizes run from {MIN_FONT_SIZE} to {MAX_FONT_SIZE} pt."),
             });
         }
-        if b.kind == BlockKind::Barcode && b.height_mm < 10.0 {
-            out.push(LayoutProblem { path: at("heightMm"), message: "A barcode block is at least 10 mm high.".into() });
+        // An S10 number is about 160 modules; at the 0.25 mm a 203 dpi printer needs, with
+        // quiet zones, that is 45 mm.
+        if b.kind == BlockKind::Barcode && (b.height_mm < 10.0 || b.width_mm < 45.0) {
+            out.push(LayoutProblem {
+                path: at("widthMm"),
+                message: "A barcode block is at least 45 mm wide and 10 mm high.".into(),
+            });
+        }
+        if b.kind == BlockKind::Cn22 && (b.width_mm < 70.0 || b.height_mm < 40.0) {
+            out.push(LayoutProblem { path: at("widthMm"), message: "A CN 22 block is at least 70 × 40 mm.".into() });
         }
     }
     for (kind, name) in [(BlockKind::Barcode, "BARCODE"), (BlockKind::Recipient, "RECIPIENT")] {

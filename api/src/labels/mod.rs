@@ -7,4 +7,4 @@ pub mod font;
 pub mod layout;
 mod render;
 
-pub use render::{Address, Label, Line, RenderError, Rendered, render};
+pub use render::{Address, Issue, Label, Line, Problem, RenderError, Rendered, render};

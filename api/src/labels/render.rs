@@ -77,10 +77,27 @@ pub enum RenderError {
     PageSize,
 }
 
+/// Something on a label to check, by block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// Text did not fit even at the smallest size and ends in "…".
+    Cut,
+    /// The font has no glyph for some characters (drawn as boxes; still extractable text).
+    MissingGlyph,
+    /// The barcode's bars are narrower than a 203 dpi printer and hand scanner handle well.
+    NarrowBarcode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Issue {
+    pub block: BlockKind,
+    pub problem: Problem,
+}
+
 pub struct Rendered {
     pub pdf: Vec<u8>,
-    /// For each label (in input order), the blocks whose text had to be cut short.
-    pub overflow: Vec<Vec<BlockKind>>,
+    /// For each label (in input order), what to check on it.
+    pub issues: Vec<Vec<Issue>>,
 }
 
 /// Renders `labels` with `layout`, one page each.
@@ -90,24 +107,27 @@ pub fn render(layout: &Layout, labels: &[Label]) -> Result<Rendered, RenderError
     let mut doc = Document::new_with(settings);
     let page_settings = PageSettings::from_wh(layout.width_mm * PT_PER_MM, layout.height_mm * PT_PER_MM)
         .ok_or(RenderError::PageSize)?;
-    let mut overflow = Vec::with_capacity(labels.len());
+    let mut issues = Vec::with_capacity(labels.len());
     for label in labels {
         let mut page = doc.start_page_with(page_settings.clone());
         let mut surface = page.surface();
-        let mut cut = Vec::new();
+        let mut found: Vec<Issue> = Vec::new();
         for block in &layout.blocks {
-            let mut ctx = Ctx { s: &mut surface, font, block, cut: false };
+            let mut ctx = Ctx { s: &mut surface, font, block, problems: Vec::new() };
             ctx.draw(label);
-            if ctx.cut && !cut.contains(&block.kind) {
-                cut.push(block.kind);
+            for problem in ctx.problems {
+                let issue = Issue { block: block.kind, problem };
+                if !found.contains(&issue) {
+                    found.push(issue);
+                }
             }
         }
         surface.finish();
         page.finish();
-        overflow.push(cut);
+        issues.push(found);
     }
     let pdf = doc.finish().map_err(|e| RenderError::Pdf(format!("{e:?}")))?;
-    Ok(Rendered { pdf, overflow })
+    Ok(Rendered { pdf, issues })
 }
 
 /// A paragraph: text and its size relative to the block's font size.
@@ -124,7 +144,7 @@ struct Ctx<'a, 'b> {
     s: &'a mut Surface<'b>,
     font: &'static LabelFont,
     block: &'a Block,
-    cut: bool,
+    problems: Vec<Problem>,
 }
 
 fn rect(x: f32, y: f32, w: f32, h: f32) -> Option<krilla::geom::Path> {
@@ -137,7 +157,7 @@ fn join(parts: &[Option<&str>], sep: &str) -> String {
     parts.iter().flatten().map(|s| s.trim()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(sep)
 }
 
-fn money(minor: i64, currency: &str) -> String {
+fn money(minor: i128, currency: &str) -> String {
     // Two-decimal currencies cover the marketplaces' (USD, EUR, GBP, CNY…); JPY and KRW
     // have none.
     if matches!(currency, "JPY" | "KRW") {
@@ -147,22 +167,33 @@ fn money(minor: i64, currency: &str) -> String {
     }
 }
 
-fn kg(grams: i64) -> String {
+fn kg(grams: i128) -> String {
     format!("{}.{:03}", grams / 1000, grams % 1000)
 }
 
-fn total_weight(lines: &[Line]) -> Option<i64> {
-    lines.iter().map(|l| l.unit_weight_grams.map(|w| i64::from(w) * i64::from(l.quantity))).sum()
+// Sums in i128: an i64 value times an i32 quantity, summed over any number of lines,
+// cannot overflow it.
+fn line_weight(l: &Line) -> Option<i128> {
+    l.unit_weight_grams.map(|w| i128::from(w) * i128::from(l.quantity))
 }
 
-fn total_value(lines: &[Line]) -> Option<(i64, String)> {
+fn line_value(l: &Line) -> Option<(i128, &str)> {
+    Some((i128::from(l.unit_value_minor?) * i128::from(l.quantity), l.currency.as_deref()?))
+}
+
+fn total_weight(lines: &[Line]) -> Option<i128> {
+    lines.iter().map(line_weight).sum()
+}
+
+fn total_value(lines: &[Line]) -> Option<(i128, String)> {
     let currency = lines.first()?.currency.clone()?;
-    let mut sum = 0i64;
+    let mut sum = 0i128;
     for l in lines {
-        if l.currency.as_deref() != Some(currency.as_str()) {
+        let (v, c) = line_value(l)?;
+        if c != currency {
             return None;
         }
-        sum += l.unit_value_minor? * i64::from(l.quantity);
+        sum += v;
     }
     Some((sum, currency))
 }
@@ -301,8 +332,7 @@ impl Ctx<'_, '_> {
             BlockKind::Declaration => {
                 let mut p = vec![para("Declaration 申报", 0.85)];
                 for d in &l.lines {
-                    let value =
-                        d.unit_value_minor.zip(d.currency.as_deref()).map(|(v, c)| money(v * i64::from(d.quantity), c));
+                    let value = line_value(d).map(|(v, c)| money(v, c));
                     let names = join(&[d.name_en.as_deref(), d.name_cn.as_deref()], " / ");
                     let hs = d.hs_code.as_deref().map(|h| format!("HS {h}"));
                     let text = join(
@@ -331,8 +361,8 @@ impl Ctx<'_, '_> {
         }
     }
 
-    fn stroke_rect(&mut self, x: f32, y: f32, w: f32, h: f32, width: f32) {
-        if let Some(path) = rect(x, y, w, h) {
+    fn stroke(&mut self, path: Option<krilla::geom::Path>, width: f32) {
+        if let Some(path) = path {
             self.s.set_fill(None);
             self.s.set_stroke(Some(Stroke { width, ..Default::default() }));
             self.s.draw_path(&path);
@@ -341,22 +371,23 @@ impl Ctx<'_, '_> {
         }
     }
 
+    fn stroke_rect(&mut self, x: f32, y: f32, w: f32, h: f32, width: f32) {
+        self.stroke(rect(x, y, w, h), width);
+    }
+
     fn hline(&mut self, x: f32, y: f32, w: f32) {
         let mut pb = PathBuilder::new();
         pb.move_to(x, y);
         pb.line_to(x + w, y);
-        if let Some(path) = pb.finish() {
-            self.s.set_fill(None);
-            self.s.set_stroke(Some(Stroke { width: 0.5, ..Default::default() }));
-            self.s.draw_path(&path);
-            self.s.set_stroke(None);
-            self.s.set_fill(Some(Fill::default()));
-        }
+        self.stroke(pb.finish(), 0.5);
     }
 
     fn text(&mut self, text: &str, x: f32, top: f32, size: f32) {
         if text.is_empty() {
             return;
+        }
+        if text.chars().any(|c| !c.is_whitespace() && c != '…' && !self.font.covers(c)) {
+            self.flag(Problem::MissingGlyph);
         }
         let glyphs = self.font.glyphs(text);
         let baseline = top + self.font.ascent * size;
@@ -378,7 +409,9 @@ impl Ctx<'_, '_> {
                 })
                 .collect();
             let total: f32 = lines.iter().map(|(_, s)| s * lh).sum();
-            if total <= height + 0.01 {
+            // A line can be wider than the block only when a single character is.
+            let widest = lines.iter().map(|(l, s)| self.font.width(l, *s)).fold(0.0, f32::max);
+            if total <= height + 0.01 && widest <= width + 0.01 {
                 return Fitted { lines, cut: false };
             }
             if size <= min {
@@ -403,7 +436,9 @@ impl Ctx<'_, '_> {
     fn paragraphs(&mut self, paras: &[Para]) {
         let (x, y, w, h) = (self.x() + PAD, self.y() + PAD * 0.6, self.w() - 2.0 * PAD, self.h() - 1.2 * PAD);
         let fitted = self.fit(paras, w, h, self.block.font_size, MIN_FONT_SIZE);
-        self.cut |= fitted.cut;
+        if fitted.cut {
+            self.flag(Problem::Cut);
+        }
         let mut top = y;
         for (line, size) in &fitted.lines {
             self.text(line, x, top, *size);
@@ -411,22 +446,33 @@ impl Ctx<'_, '_> {
         }
     }
 
-    /// One line centred in a box, shrunk to fit (down to `min`) or cut with "…".
-    fn line_centered(&mut self, text: &str, x: f32, y: f32, w: f32, h: f32, max: f32) -> f32 {
-        let avail = w - 2.0 * PAD;
-        let mut size = max.min(h / self.font.line_height);
-        while size > MIN_FONT_SIZE && self.font.width(text, size) > avail {
-            size = (size - 0.5).max(MIN_FONT_SIZE);
+    fn flag(&mut self, p: Problem) {
+        if !self.problems.contains(&p) {
+            self.problems.push(p);
         }
-        let mut shown = text.to_owned();
-        if self.font.width(text, size) > avail {
-            shown = self.font.ellipsize(text, size, avail);
-            self.cut = true;
+    }
+
+    /// `text` on one line within `width`: the largest size from `max` down to `min` (in
+    /// `step`s) at which it fits, else cut with "…" at `min` (and flagged).
+    fn shrink_line(&mut self, text: &str, width: f32, max: f32, min: f32, step: f32) -> (String, f32) {
+        let mut size = max.max(min);
+        while size > min && self.font.width(text, size) > width {
+            size = (size - step).max(min);
         }
+        if self.font.width(text, size) > width {
+            self.flag(Problem::Cut);
+            return (self.font.ellipsize(text, size, width), size);
+        }
+        (text.to_owned(), size)
+    }
+
+    /// One line centred in a box, shrunk to fit (down to 5 pt) or cut with "…".
+    fn line_centered(&mut self, text: &str, x: f32, y: f32, w: f32, h: f32, max: f32) {
+        let max = max.min(h / self.font.line_height).max(MIN_FONT_SIZE);
+        let (shown, size) = self.shrink_line(text, w - 2.0 * PAD, max, MIN_FONT_SIZE, 0.5);
         let tw = self.font.width(&shown, size);
         let top = y + (h - size * self.font.line_height) / 2.0;
         self.text(&shown, x + (w - tw) / 2.0, top, size);
-        size
     }
 
     /// Code 128 bars with a 10-module quiet zone each side, bars a whole number of printer
@@ -435,7 +481,8 @@ impl Ctx<'_, '_> {
         let (x, y, w, h) = (self.x(), self.y(), self.w(), self.h());
         let text_h = self.block.font_size * self.font.line_height;
         let Ok(modules) = barcode::code128(tracking) else {
-            self.cut = true;
+            // The printing service refuses such waybills before rendering; never drawn blank.
+            self.flag(Problem::Cut);
             self.line_centered(tracking, x, y, w, h, self.block.font_size);
             return;
         };
@@ -444,7 +491,7 @@ impl Ctx<'_, '_> {
         let module_mm = if raw_mm >= MIN_MODULE_MM { (raw_mm / DOT_MM).floor() * DOT_MM } else { raw_mm };
         if module_mm < MIN_MODULE_MM {
             // Too long for this block to scan reliably: still drawn, but reported.
-            self.cut = true;
+            self.flag(Problem::NarrowBarcode);
         }
         let mw = module_mm * PT_PER_MM;
         let bars_w = mw * modules.len() as f32;
@@ -494,7 +541,7 @@ impl Ctx<'_, '_> {
             s = (s - 0.25).max(4.0);
         }
         let max_rows = if needed(s) > h {
-            self.cut = true;
+            self.flag(Problem::Cut);
             let spare = h - (needed(s) - s * lh * rows);
             (spare / (s * lh)).floor().max(1.0) as usize
         } else {
@@ -503,15 +550,16 @@ impl Ctx<'_, '_> {
         let x = x0 + PAD;
         let inner = w - 2.0 * PAD;
         let mut y = y0 + PAD * 0.5;
-        self.text("CUSTOMS DECLARATION", x, y, s * 1.3);
         let cn = "CN 22";
         let cw = self.font.width(cn, s * 1.3);
         self.text(cn, x + inner - cw, y, s * 1.3);
+        self.cell("CUSTOMS DECLARATION", x, y, inner - cw - 4.0, s * 1.3);
         y += s * 1.5 * lh;
+        let opened = "May be opened officially";
+        let (shown, size) = self.shrink_line(opened, inner * 0.38, s, 4.0, 0.25);
+        self.text(&shown, x + inner - self.font.width(&shown, size), y, size);
         let operator = format!("Designated operator: {}", l.channel_name);
         self.cell(&operator, x, y, inner * 0.6, s);
-        let opened = "May be opened officially";
-        self.text(opened, x + inner - self.font.width(opened, s), y, s);
         y += s * lh;
         self.cell(
             "[X] Sale of goods   [ ] Gift   [ ] Commercial sample   [ ] Documents   [ ] Returned goods   [ ] Other",
@@ -533,6 +581,9 @@ impl Ctx<'_, '_> {
         ];
         for (i, t) in header.iter().enumerate() {
             let lines = self.font.wrap(t, s * 0.85, cols[i + 1] - cols[i] - 1.0);
+            if lines.len() > 2 {
+                self.flag(Problem::Cut);
+            }
             for (j, line) in lines.iter().take(2).enumerate() {
                 self.text(line, cols[i], y + j as f32 * s * 0.85 * lh, s * 0.85);
             }
@@ -550,9 +601,8 @@ impl Ctx<'_, '_> {
             };
             self.cell(&desc, cols[0], y, cols[1] - cols[0] - 1.0, s);
             if !last_visible {
-                let wt = d.unit_weight_grams.map(|g| kg(i64::from(g) * i64::from(d.quantity)));
-                let val =
-                    d.unit_value_minor.zip(d.currency.as_deref()).map(|(v, c)| money(v * i64::from(d.quantity), c));
+                let wt = line_weight(d).map(kg);
+                let val = line_value(d).map(|(v, c)| money(v, c));
                 self.cell(wt.as_deref().unwrap_or("—"), cols[1], y, cols[2] - cols[1] - 1.0, s);
                 self.cell(val.as_deref().unwrap_or("—"), cols[2], y, cols[3] - cols[2] - 1.0, s);
                 self.cell(d.hs_code.as_deref().unwrap_or(""), cols[3], y, cols[4] - cols[3] - 1.0, s);
@@ -575,19 +625,10 @@ impl Ctx<'_, '_> {
         self.cell(&sign, x, y, inner, s);
     }
 
-    /// One table cell: one line, shrunk to fit (to 4 pt), else cut with "…" (reported).
+    /// One table cell: one line, shrunk to fit (to 4 pt), else cut with "…" (flagged).
     fn cell(&mut self, text: &str, x: f32, top: f32, width: f32, max: f32) {
-        let mut size = max;
-        while size > 4.0 && self.font.width(text, size) > width {
-            size = (size - 0.25).max(4.0);
-        }
-        if self.font.width(text, size) > width {
-            let shown = self.font.ellipsize(text, size, width);
-            self.cut = true;
-            self.text(&shown, x, top, size);
-        } else {
-            self.text(text, x, top, size);
-        }
+        let (shown, size) = self.shrink_line(text, width, max, 4.0, 0.25);
+        self.text(&shown, x, top, size);
     }
 }
 
@@ -650,10 +691,18 @@ mod tests {
         for t in builtin() {
             let mut long = sample();
             long.recipient.line1 = "Very long street name ".repeat(80);
-            let r = render(&t.layout, &[sample(), long]).unwrap();
+            let mut emoji = sample();
+            emoji.recipient.name = "Zoë 🎁".into();
+            let r = render(&t.layout, &[sample(), long, emoji]).unwrap();
             assert!(r.pdf.starts_with(b"%PDF-"));
-            assert!(r.overflow[0].is_empty(), "{}: {:?}", t.code, r.overflow[0]);
-            assert_eq!(r.overflow[1], vec![BlockKind::Recipient], "{}", t.code);
+            assert!(r.issues[0].is_empty(), "{}: {:?}", t.code, r.issues[0]);
+            assert_eq!(r.issues[1], vec![Issue { block: BlockKind::Recipient, problem: Problem::Cut }], "{}", t.code);
+            assert_eq!(
+                r.issues[2],
+                vec![Issue { block: BlockKind::Recipient, problem: Problem::MissingGlyph }],
+                "{}",
+                t.code
+            );
         }
     }
 
@@ -664,6 +713,10 @@ mod tests {
         assert_eq!(kg(1250), "1.250");
         let l = sample().lines;
         assert_eq!(total_weight(&l), Some(120));
+        let mut huge = l.clone();
+        huge[0].unit_value_minor = Some(i64::MAX);
+        huge[0].quantity = 100_000;
+        assert_eq!(total_value(&huge).map(|v| v.0), Some(i128::from(i64::MAX) * 100_000));
         assert_eq!(total_value(&l), Some((700, "USD".into())));
     }
 }

@@ -57,40 +57,45 @@ pub struct WaybillOutcome {
     pub errors: Vec<UserError>,
 }
 
+/// Bounds on a hand-entered declaration line (a parcel, not a container).
+const MAX_UNIT_VALUE_MINOR: i64 = 1_000_000_000;
+const MAX_UNIT_WEIGHT_GRAMS: i32 = 1_000_000;
+
 fn field_err(code: UserErrorCode, path: &[&str], msg: impl Into<String>) -> UserError {
     UserError::new(code, path, msg)
 }
 
-/// Shape checks on an edited or manual snapshot (the channel's rules apply when it is sent).
-fn check_shape(r: &Recipient, lines: &[Line]) -> Vec<UserError> {
+/// Shape checks on an address (a recipient, or the sender printed on labels) whose fields
+/// are reported under `at` (e.g. `["input", "recipient"]`).
+pub(crate) fn check_address(r: &Recipient, at: &[&str]) -> Vec<UserError> {
     let mut out = Vec::new();
+    let path = |f: &'static str| -> Vec<&str> { at.iter().copied().chain([f]).collect() };
     let text = |v: &str, max: usize| v.chars().count() <= max && !v.chars().any(char::is_control);
     if r.name.trim().is_empty() || !text(&r.name, 200) {
-        out.push(field_err(UserErrorCode::Invalid, &["input", "recipient", "name"], "Give a name (≤ 200 characters)."));
+        out.push(field_err(UserErrorCode::Invalid, &path("name"), "Give a name (≤ 200 characters)."));
     }
     if r.line1.trim().is_empty() || !text(&r.line1, 500) {
-        out.push(field_err(
-            UserErrorCode::Invalid,
-            &["input", "recipient", "line1"],
-            "Give address line 1 (≤ 500 characters).",
-        ));
+        out.push(field_err(UserErrorCode::Invalid, &path("line1"), "Give address line 1 (≤ 500 characters)."));
     }
     for (name, v) in [("line2", &r.line2), ("city", &r.city), ("state", &r.state), ("company", &r.company)] {
         if v.as_deref().is_some_and(|v| !text(v, 500)) {
-            out.push(field_err(
-                UserErrorCode::Invalid,
-                &["input", "recipient", name],
-                "At most 500 printable characters.",
-            ));
+            out.push(field_err(UserErrorCode::Invalid, &path(name), "At most 500 printable characters."));
+        }
+    }
+    for (name, v) in [("phone", &r.phone), ("email", &r.email), ("postalCode", &r.postal_code)] {
+        if v.as_deref().is_some_and(|v| !text(v, 100)) {
+            out.push(field_err(UserErrorCode::Invalid, &path(name), "At most 100 printable characters."));
         }
     }
     if r.country_code.len() != 2 || !r.country_code.bytes().all(|b| b.is_ascii_uppercase()) {
-        out.push(field_err(
-            UserErrorCode::Invalid,
-            &["input", "recipient", "countryCode"],
-            "Use a two-letter ISO country code.",
-        ));
+        out.push(field_err(UserErrorCode::Invalid, &path("countryCode"), "Use a two-letter ISO country code."));
     }
+    out
+}
+
+/// Shape checks on an edited or manual snapshot (the channel's rules apply when it is sent).
+fn check_shape(r: &Recipient, lines: &[Line]) -> Vec<UserError> {
+    let mut out = check_address(r, &["input", "recipient"]);
     if lines.is_empty() || lines.len() > 100 {
         out.push(field_err(UserErrorCode::Invalid, &["input", "lines"], "Give 1-100 declaration lines."));
     }
@@ -103,14 +108,20 @@ fn check_shape(r: &Recipient, lines: &[Line]) -> Vec<UserError> {
                 "Quantity must be 1-100000.",
             ));
         }
-        if l.unit_value_minor.is_some_and(|v| v < 0) || l.unit_weight_grams.is_some_and(|w| w <= 0) {
-            out.push(field_err(UserErrorCode::Invalid, &["input", "lines", &idx], "Value must be ≥ 0 and weight > 0."));
+        let value_ok = l.unit_value_minor.is_none_or(|v| (0..=MAX_UNIT_VALUE_MINOR).contains(&v));
+        let weight_ok = l.unit_weight_grams.is_none_or(|w| (1..=MAX_UNIT_WEIGHT_GRAMS).contains(&w));
+        if !value_ok || !weight_ok {
+            out.push(field_err(
+                UserErrorCode::Invalid,
+                &["input", "lines", &idx],
+                "Unit value must be 0-10,000,000.00 and unit weight 1 g-1,000 kg.",
+            ));
         }
     }
     out
 }
 
-fn normalise_recipient(mut r: Recipient) -> Recipient {
+pub(crate) fn normalise_recipient(mut r: Recipient) -> Recipient {
     let t = |s: Option<String>| s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     r.name = r.name.trim().to_owned();
     r.line1 = r.line1.trim().to_owned();

@@ -5,17 +5,22 @@ pub mod links;
 pub mod print;
 pub mod templates;
 
+use std::sync::Arc;
+
 use chrono::{Duration, Utc};
 use entity::organization;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+use tokio::sync::Semaphore;
 
 use crate::{
     auth::{Actor, Tenant},
     db::begin_write,
     domain::{
         audit::{self, By},
-        fulfilment::snapshot::Recipient,
-        validate,
+        fulfilment::{
+            snapshot::Recipient,
+            waybills::{check_address, normalise_recipient},
+        },
     },
     error::{DomainError, DomainResult, UserError, UserErrorCode},
     events::EventBus,
@@ -26,6 +31,10 @@ pub use links::Links;
 /// How long a printed file's download link works.
 pub const LINK_TTL_MINUTES: i64 = 15;
 
+/// Renders at once (each on a blocking thread); more wait their turn, so large prints
+/// cannot take every core from the API.
+const CONCURRENT_RENDERS: usize = 2;
+
 #[derive(Clone)]
 pub struct Labels {
     db: DatabaseConnection,
@@ -33,11 +42,19 @@ pub struct Labels {
     links: Links,
     public_url: String,
     link_ttl: Duration,
+    renders: Arc<Semaphore>,
 }
 
 impl Labels {
     pub fn new(db: DatabaseConnection, bus: EventBus, links: Links, public_url: String) -> Self {
-        Self { db, bus, links, public_url, link_ttl: Duration::minutes(LINK_TTL_MINUTES) }
+        Self {
+            db,
+            bus,
+            links,
+            public_url,
+            link_ttl: Duration::minutes(LINK_TTL_MINUTES),
+            renders: Arc::new(Semaphore::new(CONCURRENT_RENDERS)),
+        }
     }
 
     /// The organization's sender (return) address, if set.
@@ -73,37 +90,13 @@ impl Labels {
     }
 }
 
-/// A sender address needs a name, a street line, a city and a country (pure).
+/// A sender address needs a name, a street line, a city and a country, each of sane
+/// length and printable (pure).
 pub fn validate_address(r: Recipient) -> DomainResult<Recipient> {
-    let t = |s: Option<String>| s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    let mut errors: Vec<UserError> = Vec::new();
-    let name = validate::name(&r.name, 200, &["input", "address", "name"]).map_err(|e| errors.push(e)).ok();
-    let line1 = validate::name(&r.line1, 500, &["input", "address", "line1"]).map_err(|e| errors.push(e)).ok();
-    let city = t(r.city);
-    if city.is_none() {
+    let r = normalise_recipient(r);
+    let mut errors = check_address(&r, &["input", "address"]);
+    if r.city.is_none() {
         errors.push(UserError::new(UserErrorCode::Required, &["input", "address", "city"], "Give the city."));
     }
-    let country = r.country_code.trim().to_uppercase();
-    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-        errors.push(UserError::new(
-            UserErrorCode::Invalid,
-            &["input", "address", "countryCode"],
-            "Use a two-letter ISO country code.",
-        ));
-    }
-    let (Some(name), Some(line1), true) = (name, line1, errors.is_empty()) else {
-        return Err(DomainError::User(errors));
-    };
-    Ok(Recipient {
-        name,
-        company: t(r.company),
-        phone: t(r.phone),
-        email: t(r.email),
-        line1,
-        line2: t(r.line2),
-        city,
-        state: t(r.state),
-        postal_code: t(r.postal_code),
-        country_code: country,
-    })
+    if errors.is_empty() { Ok(r) } else { Err(DomainError::User(errors)) }
 }

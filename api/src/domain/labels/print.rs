@@ -27,7 +27,7 @@ use crate::{
         },
     },
     error::{DomainError, DomainResult, UserError, UserErrorCode},
-    labels::{self, layout::BlockKind},
+    labels::{self, Issue, Problem, layout::BlockKind},
 };
 
 /// What happened to one waybill of a print.
@@ -74,7 +74,7 @@ fn block_name(k: BlockKind) -> &'static str {
         BlockKind::Recipient => "recipient",
         BlockKind::Destination => "destination",
         BlockKind::Channel => "channel",
-        BlockKind::Barcode => "barcode (too long to scan reliably at this width)",
+        BlockKind::Barcode => "barcode",
         BlockKind::Reference => "reference",
         BlockKind::Weight => "weight",
         BlockKind::Declaration => "declaration",
@@ -97,9 +97,27 @@ fn address(r: &Recipient) -> labels::Address {
     }
 }
 
-fn label_of(w: &waybill::Model, c: &channel::Model, sender: &Recipient, date: &str) -> DomainResult<labels::Label> {
-    let snap: Snapshot = serde_json::from_value(w.snapshot.clone()).map_err(DomainError::internal)?;
-    Ok(labels::Label {
+fn warning(i: Issue) -> UserError {
+    let block = block_name(i.block);
+    let (code, msg) = match i.problem {
+        Problem::Cut => (
+            UserErrorCode::LabelTextTruncated,
+            format!("The {block} text did not fit its block even at the smallest size and ends in \"…\"."),
+        ),
+        Problem::MissingGlyph => (
+            UserErrorCode::LabelGlyphMissing,
+            format!("The {block} text has characters the label font cannot show (printed as boxes)."),
+        ),
+        Problem::NarrowBarcode => (
+            UserErrorCode::LabelTextTruncated,
+            "The barcode's bars are narrower than 0.25 mm at this block width: check that it scans.".to_owned(),
+        ),
+    };
+    UserError::new(code, &PATH, msg)
+}
+
+fn label_of(w: &waybill::Model, snap: Snapshot, c: &channel::Model, sender: &Recipient, date: &str) -> labels::Label {
+    labels::Label {
         tracking_number: w.tracking_number.clone().unwrap_or_default(),
         customer_reference: w.customer_reference.clone(),
         channel_name: c.name.clone(),
@@ -123,13 +141,13 @@ fn label_of(w: &waybill::Model, c: &channel::Model, sender: &Recipient, date: &s
             })
             .collect(),
         date: date.to_owned(),
-    })
+    }
 }
 
 /// One read of the batch: per-id outcomes so far, and the printable waybills in input order.
 struct Read {
     outcomes: Vec<Option<LabelOutcome>>,
-    printable: Vec<waybill::Model>,
+    printable: Vec<(waybill::Model, Snapshot)>,
     channels: HashMap<Uuid, channel::Model>,
 }
 
@@ -146,6 +164,7 @@ impl Labels {
         let template = templates::find_visible(&self.db, org, template_id).await?.ok_or_else(|| {
             DomainError::user(UserErrorCode::NotFound, &["input", "templateId"], "No such label template.")
         })?;
+        let layout = templates::printable_layout(&template)?;
         let sender = self.sender_address(actor.tenant()).await?.ok_or_else(|| {
             DomainError::user(
                 UserErrorCode::SenderAddressMissing,
@@ -162,16 +181,20 @@ impl Labels {
             let data = read
                 .printable
                 .iter()
-                .map(|w| {
+                .map(|(w, snap)| {
                     let c = read.channels.get(&w.channel_id).ok_or(DomainError::NotFound)?;
-                    label_of(w, c, &sender, &date)
+                    Ok(label_of(w, snap.clone(), c, &sender, &date))
                 })
                 .collect::<DomainResult<Vec<_>>>()?;
-            let layout = templates::layout_of(&template);
-            let rendered = tokio::task::spawn_blocking(move || labels::render(&layout, &data))
-                .await
-                .map_err(DomainError::internal)?
-                .map_err(DomainError::internal)?;
+            let layout = layout.clone();
+            let permit = self.renders.clone().acquire_owned().await.map_err(DomainError::internal)?;
+            let rendered = tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                labels::render(&layout, &data)
+            })
+            .await
+            .map_err(DomainError::internal)?
+            .map_err(DomainError::internal)?;
             match self.record(actor, &template, read, rendered).await? {
                 Some(done) => return Ok(done),
                 None if attempt == 0 => continue,
@@ -218,16 +241,28 @@ impl Labels {
                     Some(refused(&w, UserErrorCode::InvalidState, "The waybill was cancelled (its order was reset)."))
                 }
                 (_, None) => Some(refused(&w, UserErrorCode::InvalidState, "The waybill has no tracking number.")),
+                (_, Some(t)) if labels::barcode::code128(t).is_err() => Some(refused(
+                    &w,
+                    UserErrorCode::TrackingNumberUnprintable,
+                    "The tracking number cannot be printed as a Code 128 barcode (printable ASCII, at most 80).",
+                )),
                 _ if !channels.contains_key(&w.channel_id) => {
                     Some(refused(&w, UserErrorCode::ChannelUnavailable, "The waybill's channel is not available."))
                 }
                 _ => None,
             };
-            match refusal {
-                Some(r) => outcomes.push(Some(r)),
-                None => {
+            if let Some(r) = refusal {
+                outcomes.push(Some(r));
+                continue;
+            }
+            match serde_json::from_value::<Snapshot>(w.snapshot.clone()) {
+                Ok(snap) => {
                     outcomes.push(None);
-                    printable.push(w);
+                    printable.push((w, snap));
+                }
+                Err(e) => {
+                    tracing::error!(waybill = %w.id, error = %e, "unreadable waybill snapshot");
+                    outcomes.push(Some(refused(&w, UserErrorCode::InvalidState, "The waybill's data cannot be read.")));
                 }
             }
         }
@@ -243,7 +278,7 @@ impl Labels {
         rendered: labels::Rendered,
     ) -> DomainResult<Option<PrintOutcome>> {
         let org = actor.tenant().id();
-        let ids: Vec<Uuid> = read.printable.iter().map(|w| w.id).collect();
+        let ids: Vec<Uuid> = read.printable.iter().map(|(w, _)| w.id).collect();
         let txn = begin_write(&self.db).await?;
         let mut current: HashMap<Uuid, waybill::Model> = HashMap::with_capacity(ids.len());
         let mut sorted = ids.clone();
@@ -260,18 +295,19 @@ impl Labels {
         let unchanged = read
             .printable
             .iter()
-            .all(|w| current.get(&w.id).is_some_and(|c| c.status == w.status && c.updated_at == w.updated_at));
+            .all(|(w, _)| current.get(&w.id).is_some_and(|c| c.status == w.status && c.updated_at == w.updated_at));
         if !unchanged {
             return Ok(None);
         }
         let now = Utc::now();
         let first_time: Vec<Uuid> =
-            read.printable.iter().filter(|w| w.status == WaybillStatus::Forecasted).map(|w| w.id).collect();
+            read.printable.iter().filter(|(w, _)| w.status == WaybillStatus::Forecasted).map(|(w, _)| w.id).collect();
         for chunk in first_time.chunks(500) {
             waybill::Entity::update_many()
                 .col_expr(waybill::Column::Status, Expr::value(WaybillStatus::Printed))
                 .col_expr(waybill::Column::UpdatedAt, Expr::value(now))
                 .filter(waybill::Column::Id.is_in(chunk.iter().copied()))
+                .filter(waybill::Column::OrganizationId.eq(org))
                 .filter(waybill::Column::Status.eq(WaybillStatus::Forecasted))
                 .exec(&txn)
                 .await?;
@@ -314,27 +350,18 @@ impl Labels {
         .await?;
         txn.commit().await?;
         self.bus.publish_all([event]);
-        let mut printed = read.printable.into_iter().zip(rendered.overflow);
+        let mut printed = read.printable.into_iter().map(|(w, _)| w).zip(rendered.issues);
         let mut results = Vec::with_capacity(read.outcomes.len());
         for o in read.outcomes {
             if let Some(o) = o {
                 results.push(o);
                 continue;
             }
-            let (w, cut) = printed
+            let (w, issues) = printed
                 .next()
                 .ok_or_else(|| DomainError::internal(std::io::Error::other("print outcomes out of step")))?;
             let status = if w.status == WaybillStatus::Forecasted { WaybillStatus::Printed } else { w.status };
-            let warnings = cut
-                .into_iter()
-                .map(|k| {
-                    UserError::new(
-                        UserErrorCode::LabelTextTruncated,
-                        &PATH,
-                        format!("The {} did not fit its block and ends in \"…\".", block_name(k)),
-                    )
-                })
-                .collect();
+            let warnings = issues.into_iter().map(warning).collect();
             results.push(LabelOutcome { waybill_id: w.id, status: Some(status), errors: Vec::new(), warnings });
         }
         let token = self.links.sign(file.id, expires_at);

@@ -37,13 +37,24 @@ pub struct TemplatePatch {
     pub blocks: Option<Vec<Block>>,
 }
 
-/// The layout a stored template describes.
-pub fn layout_of(t: &label_template::Model) -> Layout {
-    Layout {
+/// The layout a stored template describes (`None` if its blocks cannot be read).
+pub fn layout_of(t: &label_template::Model) -> Option<Layout> {
+    Some(Layout {
         width_mm: t.page_width_mm as f32,
         height_mm: t.page_height_mm as f32,
-        blocks: serde_json::from_value(t.layout.clone()).unwrap_or_default(),
-    }
+        blocks: serde_json::from_value(t.layout.clone()).ok()?,
+    })
+}
+
+/// The layout to print with: readable and valid, else a typed error on `templateId`.
+pub fn printable_layout(t: &label_template::Model) -> DomainResult<Layout> {
+    layout_of(t).filter(|l| layout::validate(l).is_empty()).ok_or_else(|| {
+        DomainError::user(
+            UserErrorCode::Invalid,
+            &["input", "templateId"],
+            "This template's layout is not valid: fix it with updateLabelTemplate.",
+        )
+    })
 }
 
 fn visible_to(org: Uuid) -> Condition {
@@ -219,7 +230,7 @@ impl Labels {
             .await?
             .ok_or(DomainError::NotFound)?;
         may_manage(actor, t.organization_id)?;
-        let current = layout_of(&t);
+        let current = layout_of(&t).unwrap_or(Layout { width_mm: 0.0, height_mm: 0.0, blocks: Vec::new() });
         let layout = Layout {
             width_mm: p.width_mm.map_or(current.width_mm, |w| w as f32),
             height_mm: p.height_mm.map_or(current.height_mm, |h| h as f32),
