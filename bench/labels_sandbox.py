@@ -44,7 +44,7 @@ with open(f"/proc/{PID}/clear_refs", "w") as f:
     f.write("5")
 t0 = time.time()
 p = c.gql('mutation($w:[ID!]!, $t:ID!) { printLabels(input: {waybillIds: $w, templateId: $t}) '
-          '{ results { status warnings { code } } file { url pageCount byteSize } userErrors { code message } } }',
+          '{ results { status warnings { code message } } file { url pageCount byteSize } userErrors { code message } } }',
           {"w": waybills, "t": template})["printLabels"]
 dt = time.time() - t0
 peak = status("VmHWM")
@@ -56,4 +56,10 @@ pdf = urllib.request.urlopen(p["file"]["url"]).read()
 dl = time.time() - t1
 print(f"printLabels: {printed} labels PRINTED ({warned} with warnings) in {dt:.2f}s -> {printed/dt:.0f} labels/s; "
       f"PDF {p['file']['pageCount']} pages, {len(pdf)/1e6:.2f} MB, downloaded in {dl:.2f}s")
+kinds = {}
+for r in p["results"]:
+    for w in r["warnings"]:
+        kinds[(w["code"], w["message"])] = kinds.get((w["code"], w["message"]), 0) + 1
+for (code, msg), n in sorted(kinds.items(), key=lambda kv: -kv[1]):
+    print(f"  warning x{n}: {code}: {msg}")
 print(f"server RSS: {rss_before} MiB before, peak {peak} MiB while printing (+{peak - rss_before} MiB)")

@@ -32,6 +32,7 @@ use crate::{
         fulfilment::Fulfilment,
         labels::{Labels, Links},
         orders::Orders,
+        reports::Reports,
     },
     error::DomainError,
     events::EventBus,
@@ -86,6 +87,7 @@ pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Res
     let catalog = Catalog::new(db.clone(), bus.clone());
     let channels = Channels::new(db.clone(), bus.clone());
     let fulfilment = Fulfilment::new(db.clone(), bus.clone());
+    let reports = Reports::new(db.clone());
     let labels = Labels::new(db.clone(), bus.clone(), Links::new(*keys.links()), settings.public_url.clone());
     Ok(Services {
         settings,
@@ -97,6 +99,7 @@ pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Res
         channels,
         fulfilment,
         labels,
+        reports,
         bus,
         sandbox,
         shutdown: CancellationToken::new(),

@@ -9,7 +9,7 @@ use crate::{
     config::Settings,
     domain::{
         accounts::Accounts, catalog::Catalog, channels::Channels, fulfilment::Fulfilment, identity::Identity,
-        labels::Labels, orders::Orders,
+        labels::Labels, orders::Orders, reports::Reports,
     },
     events::EventBus,
     sandbox::Sandbox,
@@ -27,6 +27,7 @@ pub struct Services {
     pub channels: Channels,
     pub fulfilment: Fulfilment,
     pub labels: Labels,
+    pub reports: Reports,
     pub bus: EventBus,
     /// The fake providers, when sandbox mode is on.
     pub sandbox: Option<Sandbox>,

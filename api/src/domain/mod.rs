@@ -11,4 +11,5 @@ pub mod identity;
 pub mod labels;
 pub mod orders;
 pub mod pagination;
+pub mod reports;
 pub mod validate;

@@ -15,6 +15,7 @@ pub mod labels;
 pub mod loaders;
 pub mod node;
 pub mod orders;
+pub mod reports;
 pub mod schema;
 pub mod skus;
 pub mod subscription;

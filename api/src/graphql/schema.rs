@@ -11,6 +11,7 @@ use super::{
     labels::{LabelMutation, LabelQuery},
     node::NodeQuery,
     orders::{OrderMutation, OrderQuery},
+    reports::ReportQuery,
     skus::{SkuMutation, SkuQuery},
     subscription::Subscription,
     waybills::{WaybillMutation, WaybillQuery},
@@ -29,6 +30,7 @@ pub struct Query(
     WaybillQuery,
     SkuQuery,
     LabelQuery,
+    ReportQuery,
 );
 
 #[derive(MergedObject, Default)]
