@@ -7,6 +7,7 @@ mod m20261123_000002_marketplace;
 mod m20261123_000003_warehouse;
 mod m20261123_000004_fulfilment;
 mod m20261123_000005_labels;
+mod m20261123_000006_reporting;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_warehouse::Migration),
             Box::new(m20261123_000004_fulfilment::Migration),
             Box::new(m20261123_000005_labels::Migration),
+            Box::new(m20261123_000006_reporting::Migration),
         ]
     }
 }
