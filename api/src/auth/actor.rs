@@ -102,6 +102,17 @@ impl Actor {
         if self.is_staff { Ok(()) } else { Err(DomainError::Forbidden("platform staff only")) }
     }
 
+    /// Who may change a record that is either global (`owner` None: platform staff) or a
+    /// tenant's own (that tenant's ADMIN); another tenant's record is NOT_FOUND. Channels
+    /// and label templates follow this rule.
+    pub fn require_manager_of(&self, owner: Option<Uuid>) -> Result<(), DomainError> {
+        match owner {
+            None => self.require_staff(),
+            Some(org) if org == self.tenant().id() => self.require(Role::Admin),
+            Some(_) => Err(DomainError::NotFound),
+        }
+    }
+
     /// Fails unless the caller is a user (not an API key), e.g. for session management.
     pub fn require_user(&self) -> Result<Uuid, DomainError> {
         self.user_id().ok_or(DomainError::Forbidden("not available to API keys"))

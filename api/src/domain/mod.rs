@@ -13,3 +13,12 @@ pub mod orders;
 pub mod pagination;
 pub mod reports;
 pub mod validate;
+
+use sea_orm::{ColumnTrait, Condition};
+use uuid::Uuid;
+
+/// Rows a tenant may see of a table holding global rows (no organization) beside each
+/// tenant's own: channels, label templates.
+pub fn global_or_own(organization_col: impl ColumnTrait, org: Uuid) -> Condition {
+    Condition::any().add(organization_col.eq(org)).add(organization_col.is_null())
+}

@@ -233,7 +233,7 @@ pub fn validate(input: &ChannelInput) -> Result<ChannelInput, Vec<UserError>> {
 
 /// The channels a tenant may see and use: its own and the global ones.
 pub fn visible_to(org: Uuid) -> Condition {
-    Condition::any().add(channel::Column::OrganizationId.eq(org)).add(channel::Column::OrganizationId.is_null())
+    crate::domain::global_or_own(channel::Column::OrganizationId, org)
 }
 
 /// Channels among `ids` that `org` may use, by id.
@@ -252,15 +252,6 @@ pub async fn by_ids(
         out.extend(rows.into_iter().map(|c| (c.id, c)));
     }
     Ok(out)
-}
-
-/// Who may change a channel: staff for global ones, the owning tenant's ADMIN otherwise.
-fn may_manage(actor: &Actor, c_org: Option<Uuid>) -> DomainResult<()> {
-    match c_org {
-        None => actor.require_staff(),
-        Some(org) if org == actor.tenant().id() => actor.require(entity::enums::Role::Admin),
-        Some(_) => Err(DomainError::NotFound),
-    }
 }
 
 /// Allocates `n` consecutive serials from a NETWORK channel's range in one statement (the
@@ -326,7 +317,7 @@ impl Channels {
 
     pub async fn create(&self, actor: &Actor, input: ChannelInput) -> DomainResult<channel::Model> {
         let org = if input.global { None } else { Some(actor.tenant().id()) };
-        may_manage(actor, org)?;
+        actor.require_manager_of(org)?;
         let input = validate(&input).map_err(DomainError::User)?;
         let txn = begin_write(&self.db).await?;
         let taken = channel::Entity::find()
@@ -370,7 +361,7 @@ impl Channels {
             .one(&txn)
             .await?
             .ok_or(DomainError::NotFound)?;
-        may_manage(actor, c.organization_id)?;
+        actor.require_manager_of(c.organization_id)?;
         let mut errors = Vec::new();
         let countries = p.destination_countries.as_ref().map(|d| country_list(d, &mut errors));
         let currency = p.value_currency.clone().map(|c| c.map(|c| c.trim().to_uppercase()).filter(|c| !c.is_empty()));

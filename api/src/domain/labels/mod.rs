@@ -60,7 +60,7 @@ impl Labels {
     /// The organization's sender (return) address, if set.
     pub async fn sender_address(&self, tenant: Tenant) -> DomainResult<Option<Recipient>> {
         let org = organization::Entity::find_by_id(tenant.id()).one(&self.db).await?.ok_or(DomainError::NotFound)?;
-        Ok(org.sender_address.and_then(|v| serde_json::from_value(v).ok()))
+        Ok(sender_address_of(&org))
     }
 
     /// Sets the sender address printed in every label's FROM block (ADMIN).
@@ -88,6 +88,11 @@ impl Labels {
         self.bus.publish_all([event]);
         Ok(r)
     }
+}
+
+/// The sender address stored on an organization row, if set and readable.
+pub fn sender_address_of(org: &organization::Model) -> Option<Recipient> {
+    serde_json::from_value(org.sender_address.clone()?).ok()
 }
 
 /// A sender address needs a name, a street line, a city and a country, each of sane

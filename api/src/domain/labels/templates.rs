@@ -58,18 +58,7 @@ pub fn printable_layout(t: &label_template::Model) -> DomainResult<Layout> {
 }
 
 fn visible_to(org: Uuid) -> Condition {
-    Condition::any()
-        .add(label_template::Column::OrganizationId.eq(org))
-        .add(label_template::Column::OrganizationId.is_null())
-}
-
-/// Staff manage global templates; a tenant's ADMIN its own.
-fn may_manage(actor: &Actor, org: Option<Uuid>) -> DomainResult<()> {
-    match org {
-        None => actor.require_staff(),
-        Some(o) if o == actor.tenant().id() => actor.require(entity::enums::Role::Admin),
-        Some(_) => Err(DomainError::NotFound),
-    }
+    crate::domain::global_or_own(label_template::Column::OrganizationId, org)
 }
 
 fn check(layout: &Layout, name: Option<&str>, code: Option<&str>) -> Vec<UserError> {
@@ -163,7 +152,7 @@ impl Labels {
 
     pub async fn create_template(&self, actor: &Actor, input: TemplateInput) -> DomainResult<label_template::Model> {
         let org = if input.global { None } else { Some(actor.tenant().id()) };
-        may_manage(actor, org)?;
+        actor.require_manager_of(org)?;
         let code = input.code.trim().to_uppercase();
         let name = input.name.trim().to_owned();
         let layout =
@@ -229,7 +218,7 @@ impl Labels {
             .one(&txn)
             .await?
             .ok_or(DomainError::NotFound)?;
-        may_manage(actor, t.organization_id)?;
+        actor.require_manager_of(t.organization_id)?;
         let current = layout_of(&t).unwrap_or(Layout { width_mm: 0.0, height_mm: 0.0, blocks: Vec::new() });
         let layout = Layout {
             width_mm: p.width_mm.map_or(current.width_mm, |w| w as f32),

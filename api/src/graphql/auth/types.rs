@@ -101,9 +101,7 @@ impl Organization {
     }
     /// The sender (return) address printed in labels' FROM block (`updateSenderAddress`).
     async fn sender_address(&self) -> Option<super::super::orders::Address> {
-        let r: crate::domain::fulfilment::snapshot::Recipient =
-            serde_json::from_value(self.0.sender_address.clone()?).ok()?;
-        Some(r.into())
+        crate::domain::labels::sender_address_of(&self.0).map(Into::into)
     }
     /// Members of the organization, newest first.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
