@@ -15,6 +15,10 @@ use crate::{
     config::Settings,
     connectors::{
         http::{HttpClient, RateLimits},
+        logistics::{
+            Warehouse as WarehouseConnector,
+            orangeconnex::{OrangeConnex, SignMode},
+        },
         marketplace::{
             AppCredentials,
             aliexpress::{AliExpress, SignMethod as AeSign},
@@ -29,10 +33,11 @@ use crate::{
         accounts::{Accounts, PlatformConnector},
         catalog::Catalog,
         channels::Channels,
-        fulfilment::Fulfilment,
+        fulfilment::{Fulfilment, Providers, provider::LogisticsProvider},
         labels::{Labels, Links},
         orders::Orders,
         reports::Reports,
+        warehouse::{Warehouse, outbound::OrangeConnexProvider},
     },
     error::DomainError,
     events::EventBus,
@@ -40,7 +45,7 @@ use crate::{
     http::{self, metrics::Metrics},
     jobs::{self, Runner},
     sandbox,
-    sandbox::{Sandbox, amazon as amazon_fake, ebay as ebay_fake},
+    sandbox::{Sandbox, amazon as amazon_fake, ebay as ebay_fake, orangeconnex as oc_fake},
     state::Services,
 };
 
@@ -75,7 +80,14 @@ pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Res
     let hasher = PasswordHasherPool::new(settings.limits.password_hash_permits);
     let identity = Identity::new(db.clone(), jwt, hasher, bus.clone(), settings.refresh_token_ttl_secs);
     let sandbox = settings.sandbox.then(|| Sandbox::new(&settings.public_url, settings.sandbox_orders));
-    let platforms = marketplace_connectors(&settings)?;
+    let mut platforms = marketplace_connectors(&settings)?;
+    let oc = orangeconnex_connector(&settings)?;
+    if let Some((c, app)) = &oc {
+        platforms.insert(
+            Platform::Orangeconnex,
+            PlatformConnector { auth: Arc::new(c.clone()), marketplace: None, app: Some(app.clone()) },
+        );
+    }
     let accounts = Accounts::new(
         db.clone(),
         Arc::new(Vault::new(keys.credentials())),
@@ -86,7 +98,20 @@ pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Res
     let orders = Orders::new(db.clone(), bus.clone());
     let catalog = Catalog::new(db.clone(), bus.clone());
     let channels = Channels::new(db.clone(), bus.clone());
-    let fulfilment = Fulfilment::new(db.clone(), bus.clone());
+    let warehouse = Warehouse::new(
+        db.clone(),
+        bus.clone(),
+        accounts.clone(),
+        oc.map(|(c, _)| Arc::new(c) as Arc<dyn WarehouseConnector>),
+        Links::new(*keys.links()).with_purpose(b"inbound-file\0"),
+        settings.public_url.clone(),
+    );
+    let providers = Providers {
+        orangeconnex: settings
+            .orangeconnex_enabled()
+            .then(|| Arc::new(OrangeConnexProvider { warehouse: warehouse.clone() }) as Arc<dyn LogisticsProvider>),
+    };
+    let fulfilment = Fulfilment::new(db.clone(), bus.clone(), providers);
     let reports = Reports::new(db.clone());
     let labels = Labels::new(db.clone(), bus.clone(), Links::new(*keys.links()), settings.public_url.clone());
     Ok(Services {
@@ -100,6 +125,7 @@ pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Res
         fulfilment,
         labels,
         reports,
+        warehouse,
         bus,
         sandbox,
         shutdown: CancellationToken::new(),
@@ -140,14 +166,14 @@ fn marketplace_connectors(settings: &Settings) -> Result<HashMap<Platform, Platf
         };
         map.insert(
             Platform::Ebay,
-            PlatformConnector {
-                connector: Arc::new(Ebay::new(http.clone(), auth_base, api_base).with_rate_limits(if configured {
+            PlatformConnector::marketplace(
+                Arc::new(Ebay::new(http.clone(), auth_base, api_base).with_rate_limits(if configured {
                     RateLimits::default().with("getOrders", 5.0, 10).with("createShippingFulfillment", 5.0, 10)
                 } else {
                     sandbox_limits()
                 })),
-                app: Some(app),
-            },
+                Some(app),
+            ),
         );
     }
     let sandbox_url = |name: &str| settings.sandbox.then(|| format!("{}/sandbox/{name}", settings.public_url));
@@ -160,14 +186,14 @@ fn marketplace_connectors(settings: &Settings) -> Result<HashMap<Platform, Platf
         };
         map.insert(
             Platform::Aliexpress,
-            PlatformConnector {
-                connector: Arc::new(
+            PlatformConnector::marketplace(
+                Arc::new(
                     AliExpress::new(http.clone(), base)
                         .with_rate_limits(limits)
                         .with_sign_method(if settings.aliexpress_md5 { AeSign::Md5 } else { AeSign::Sha256 }),
                 ),
-                app: None,
-            },
+                None,
+            ),
         );
     }
     if let Some(base) = settings.wish_url.clone().or_else(|| sandbox_url("wish")) {
@@ -178,10 +204,7 @@ fn marketplace_connectors(settings: &Settings) -> Result<HashMap<Platform, Platf
         };
         map.insert(
             Platform::Wish,
-            PlatformConnector {
-                connector: Arc::new(Wish::new(http.clone(), base).with_rate_limits(limits)),
-                app: None,
-            },
+            PlatformConnector::marketplace(Arc::new(Wish::new(http.clone(), base).with_rate_limits(limits)), None),
         );
     }
     let a = &settings.amazon;
@@ -221,7 +244,7 @@ fn marketplace_connectors(settings: &Settings) -> Result<HashMap<Platform, Platf
                 .unwrap_or_else(|| SecretString::from(amazon_fake::SANDBOX_CLIENT_SECRET)),
             redirect: format!("{}/oauth/callback/amazon", settings.public_url),
         };
-        map.insert(Platform::Amazon, PlatformConnector { connector: Arc::new(connector), app: Some(app) });
+        map.insert(Platform::Amazon, PlatformConnector::marketplace(Arc::new(connector), Some(app)));
     }
     Ok(map)
 }
@@ -299,9 +322,11 @@ impl Application {
             jobs::handlers::register(Runner::new(self.state.services.db.clone()).lease(lease), &self.state.services);
         let worker = tokio::spawn(runner.run(shutdown.clone()));
         let scheduler = tokio::spawn(schedule_downloads(self.state.services.clone()));
+        let warehouse_polls = tokio::spawn(schedule_warehouse(self.state.services.clone()));
         let result = serve.await;
         shutdown.cancel();
         scheduler.abort();
+        warehouse_polls.abort();
         if tokio::time::timeout(Duration::from_secs(25), worker).await.is_err() {
             tracing::warn!("jobs still running after 25 s; their leases will expire and they will resume elsewhere");
         }
@@ -334,6 +359,59 @@ async fn schedule_downloads(services: Services) {
             tracing::warn!(error = %e, "pruning expired label files failed");
         }
     }
+}
+
+/// Every `warehouse_poll_secs`, a sync job per active OrangeConnex account (the job key
+/// keeps it to one per account however many replicas run this).
+async fn schedule_warehouse(services: Services) {
+    let every = Duration::from_secs(services.settings.warehouse_poll_secs.max(5));
+    loop {
+        tokio::select! {
+            () = services.shutdown.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        match crate::domain::warehouse::sync::enqueue_all(&services.db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(jobs = n, "scheduled warehouse polls"),
+            Err(e) => tracing::warn!(error = %e, "scheduling warehouse polls failed"),
+        }
+    }
+}
+
+/// The OrangeConnex connector and the ERP's OC app: configured, or the sandbox fake.
+fn orangeconnex_connector(settings: &Settings) -> Result<Option<(OrangeConnex, AppCredentials)>, StartupError> {
+    let o = &settings.orangeconnex;
+    let configured = o.client_key.is_some() && o.secret_key.is_some() && o.url.is_some();
+    if !configured && !settings.sandbox {
+        return Ok(None);
+    }
+    let http = HttpClient::new().map_err(|e| StartupError::Config(e.to_string()))?;
+    let mode: SignMode = match &o.sign_mode {
+        Some(m) => m.parse().map_err(StartupError::Config)?,
+        None => SignMode::default(),
+    };
+    let (base, key, secret, limits) = if configured {
+        (
+            o.url.clone().unwrap_or_default(),
+            o.client_key.clone().unwrap_or_default(),
+            o.secret_key.clone().unwrap_or_else(|| SecretString::from("")),
+            // OC publishes no rate limits: stay well below anything plausible.
+            RateLimits::default().with("api", 5.0, 10),
+        )
+    } else {
+        (
+            format!("{}/sandbox/orangeconnex", settings.public_url),
+            oc_fake::SANDBOX_CLIENT_KEY.to_owned(),
+            SecretString::from(oc_fake::SANDBOX_SECRET_KEY),
+            RateLimits::default().with("api", 200.0, 400),
+        )
+    };
+    let app = AppCredentials {
+        client_id: key.clone(),
+        client_secret: secret.clone(),
+        redirect: format!("{}/oauth/callback/orangeconnex", settings.public_url),
+    };
+    Ok(Some((OrangeConnex::new(http, base, key, secret).with_sign_mode(mode).with_rate_limits(limits), app)))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

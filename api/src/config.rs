@@ -83,6 +83,22 @@ pub struct Settings {
     /// Wish merchant host, e.g. `https://merchant.wish.com` (sellers bring their own app).
     pub wish_url: Option<String>,
     pub amazon: AmazonSettings,
+    pub orangeconnex: OrangeConnexSettings,
+    /// Seconds between warehouse polls (outbound status and tracking, inbound progress,
+    /// stock): `SHIPGATE_WAREHOUSE_POLL_SECS`, default 300 (30 with sandbox on).
+    pub warehouse_poll_secs: u64,
+}
+
+/// The ERP's OrangeConnex app (ClientKey/SecretKey from OC's integration team). Empty with
+/// sandbox on means the built-in fake OC under `/sandbox/orangeconnex`.
+#[derive(Debug, Clone, Default)]
+pub struct OrangeConnexSettings {
+    pub client_key: Option<String>,
+    pub secret_key: Option<SecretString>,
+    /// e.g. `https://openapi-stage-hk.orangeconnex.com` (OAuth and API share the host).
+    pub url: Option<String>,
+    /// `path_and_body` (default) or `path_only`: whether the body is part of the signature.
+    pub sign_mode: Option<String>,
 }
 
 /// The deployment's SP-API app. Empty with sandbox on means the built-in fake Amazon.
@@ -282,7 +298,27 @@ impl Settings {
                 lwa_url: lookup("SHIPGATE_AMAZON_LWA_URL"),
                 api_url: lookup("SHIPGATE_AMAZON_API_URL"),
             },
+            orangeconnex: OrangeConnexSettings {
+                client_key: lookup("SHIPGATE_ORANGECONNEX_CLIENT_KEY"),
+                secret_key: lookup("SHIPGATE_ORANGECONNEX_SECRET_KEY").map(SecretString::from),
+                url: lookup("SHIPGATE_ORANGECONNEX_URL"),
+                sign_mode: lookup("SHIPGATE_ORANGECONNEX_SIGN_MODE"),
+            },
+            warehouse_poll_secs: match lookup("SHIPGATE_WAREHOUSE_POLL_SECS") {
+                Some(v) => v.trim().parse::<u64>().ok().filter(|n| *n >= 5).ok_or(ConfigError::Invalid {
+                    key: "SHIPGATE_WAREHOUSE_POLL_SECS",
+                    message: "a number of seconds, at least 5".into(),
+                })?,
+                None if sandbox => 30,
+                None => 300,
+            },
         })
+    }
+
+    /// OrangeConnex is available: configured, or the sandbox fake.
+    pub fn orangeconnex_enabled(&self) -> bool {
+        let o = &self.orangeconnex;
+        self.sandbox || (o.client_key.is_some() && o.secret_key.is_some() && o.url.is_some())
     }
 
     pub fn is_prod(&self) -> bool {
@@ -311,6 +347,8 @@ impl Settings {
             aliexpress_md5: false,
             wish_url: None,
             amazon: AmazonSettings::default(),
+            orangeconnex: OrangeConnexSettings::default(),
+            warehouse_poll_secs: 30,
         }
     }
 

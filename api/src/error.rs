@@ -96,6 +96,15 @@ pub enum UserErrorCode {
     LabelGlyphMissing,
     /// Print: the tracking number cannot be encoded as a Code 128 barcode.
     TrackingNumberUnprintable,
+    /// Push to OrangeConnex: an eBay order id is not in eBay's `NN-NNNNN-NNNNN` form.
+    OrderIdFormat,
+    /// Push to OrangeConnex (or an inbound order): a SKU is not registered and approved
+    /// in the warehouse (no MFSKUID yet); push the SKU to the warehouse first.
+    SkuNotInWarehouse,
+    /// Cancel/reset of an OrangeConnex order: the warehouse has started picking it.
+    CancelRefusedAfterPicking,
+    /// The provider account's authorization expired or was revoked; reauthorize it.
+    AccountNeedsReauthorization,
 }
 
 impl UserErrorCode {

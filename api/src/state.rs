@@ -9,7 +9,7 @@ use crate::{
     config::Settings,
     domain::{
         accounts::Accounts, catalog::Catalog, channels::Channels, fulfilment::Fulfilment, identity::Identity,
-        labels::Labels, orders::Orders, reports::Reports,
+        labels::Labels, orders::Orders, reports::Reports, warehouse::Warehouse,
     },
     events::EventBus,
     sandbox::Sandbox,
@@ -28,6 +28,7 @@ pub struct Services {
     pub fulfilment: Fulfilment,
     pub labels: Labels,
     pub reports: Reports,
+    pub warehouse: Warehouse,
     pub bus: EventBus,
     /// The fake providers, when sandbox mode is on.
     pub sandbox: Option<Sandbox>,

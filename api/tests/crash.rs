@@ -146,6 +146,7 @@ async fn seed(db: &DatabaseConnection, org: Uuid, channel_id: Uuid, n: usize) ->
         picking_info: Set(None),
         warehouse_account_id: Set(None),
         warehouse_sku_id: Set(None),
+        warehouse_seller_sku: Set(None),
         warehouse_status: Set(WarehouseSkuStatus::NotSubmitted),
         warehouse_synced_at: Set(None),
         created_at: Set(now),

@@ -12,9 +12,13 @@ pub struct Model {
     pub sku_id: Uuid,
     #[sea_orm(column_type = "String(StringLen::N(64))")]
     pub warehouse_code: String,
+    /// The OC service region the warehouse serves (GB, DE, AU…).
+    #[sea_orm(column_type = "String(StringLen::N(16))")]
+    pub region: String,
     pub available: i32,
     pub reserved: i32,
     pub in_transit: i32,
+    pub received: i32,
     pub unfulfillable: i32,
     pub captured_at: DateTimeUtc,
     pub created_at: DateTimeUtc,

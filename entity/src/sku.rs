@@ -30,6 +30,9 @@ pub struct Model {
     pub warehouse_account_id: Option<Uuid>,
     #[sea_orm(column_type = "String(StringLen::N(64))")]
     pub warehouse_sku_id: Option<String>,
+    /// The seller SKU the warehouse keeps (OC's sellerSKUID, editable on its portal).
+    #[sea_orm(column_type = "String(StringLen::N(100))")]
+    pub warehouse_seller_sku: Option<String>,
     pub warehouse_status: WarehouseSkuStatus,
     pub warehouse_synced_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

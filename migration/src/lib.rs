@@ -8,6 +8,7 @@ mod m20261123_000003_warehouse;
 mod m20261123_000004_fulfilment;
 mod m20261123_000005_labels;
 mod m20261123_000006_reporting;
+mod m20261123_000007_orangeconnex;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_fulfilment::Migration),
             Box::new(m20261123_000005_labels::Migration),
             Box::new(m20261123_000006_reporting::Migration),
+            Box::new(m20261123_000007_orangeconnex::Migration),
         ]
     }
 }

@@ -99,6 +99,7 @@ pub async fn sku(app: &TestApp, org: Uuid, code: &str, d: Decl) -> Uuid {
         picking_info: Set(Some(format!("{code} 蓝色 blue"))),
         warehouse_account_id: Set(None),
         warehouse_sku_id: Set(None),
+        warehouse_seller_sku: Set(None),
         warehouse_status: Set(WarehouseSkuStatus::NotSubmitted),
         warehouse_synced_at: Set(None),
         created_at: Set(now),

@@ -14,6 +14,7 @@ mod jobs;
 mod labels;
 mod marketplaces;
 mod ops;
+mod orangeconnex;
 mod reports;
 mod schema_sdl;
 mod skus;

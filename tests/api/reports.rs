@@ -237,6 +237,8 @@ async fn snapshot(app: &TestApp, org: Uuid, account: Uuid, sku: Uuid, warehouse:
         available: Set(available),
         reserved: Set(2),
         in_transit: Set(7),
+        received: Set(0),
+        region: Set("GB".into()),
         unfulfillable: Set(1),
         captured_at: Set(now),
         created_at: Set(now),

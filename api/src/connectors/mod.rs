@@ -3,7 +3,9 @@
 //! provider folder and are mapped to the domain-facing types declared here.
 
 pub mod http;
+pub mod logistics;
 pub mod marketplace;
+pub mod oauth;
 
 use std::time::Duration;
 

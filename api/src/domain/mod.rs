@@ -13,6 +13,7 @@ pub mod orders;
 pub mod pagination;
 pub mod reports;
 pub mod validate;
+pub mod warehouse;
 
 use sea_orm::{ColumnTrait, Condition};
 use uuid::Uuid;

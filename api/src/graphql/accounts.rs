@@ -45,7 +45,8 @@ impl Account {
     async fn refresh_token_expires_at(&self) -> Option<DateTime<Utc>> {
         self.0.refresh_token_expires_at
     }
-    /// True when the seller must authorize again now or within 14 days.
+    /// True when the seller must authorize again now or within 14 days (30 for OrangeConnex,
+    /// whose refresh token lives a year).
     async fn needs_reauthorization_soon(&self) -> bool {
         needs_reauthorization_soon(&self.0)
     }

@@ -100,3 +100,46 @@ pub enum RequiredField {
     RecipientPostalCode,
     RecipientState,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::ShippingMethod", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum ShippingMethod {
+    /// Parcels by express courier: upload their tracking numbers, no appointment needed.
+    Express,
+    Sea,
+    Air,
+    Truck,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::InboundStatus", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum InboundStatus {
+    /// Saved, not yet accepted by the warehouse (a creation that could not reach it).
+    Draft,
+    Created,
+    InTransit,
+    Receiving,
+    /// Put away (and, when required, clearance papers uploaded).
+    Completed,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::InboundFileKind", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum InboundFileKind {
+    SkuLabel,
+    CartonLabel,
+    Clearance,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::OutboundStatus", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum OutboundStatus {
+    Created,
+    Processing,
+    Picked,
+    Packed,
+    Shipped,
+    Cancelled,
+    Exception,
+}

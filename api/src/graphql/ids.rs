@@ -22,6 +22,7 @@ pub enum Kind {
     Waybill,
     Sku,
     LabelTemplate,
+    InboundOrder,
 }
 
 impl Kind {
@@ -39,6 +40,7 @@ impl Kind {
             Kind::Waybill => "Waybill",
             Kind::Sku => "Sku",
             Kind::LabelTemplate => "LabelTemplate",
+            Kind::InboundOrder => "InboundOrder",
         }
     }
 
@@ -56,6 +58,7 @@ impl Kind {
             "Waybill" => Kind::Waybill,
             "Sku" => Kind::Sku,
             "LabelTemplate" => Kind::LabelTemplate,
+            "InboundOrder" => Kind::InboundOrder,
             _ => return None,
         })
     }

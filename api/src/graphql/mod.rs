@@ -19,6 +19,7 @@ pub mod reports;
 pub mod schema;
 pub mod skus;
 pub mod subscription;
+pub mod warehouse;
 pub mod waybills;
 
 pub use schema::{AppSchema, build_schema, build_schema_bare, sdl};

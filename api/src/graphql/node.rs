@@ -13,6 +13,7 @@ use super::{
     labels::LabelTemplate,
     orders::Order,
     skus::Sku,
+    warehouse::InboundOrder,
     waybills::Waybill,
 };
 use crate::error::{DomainError, DomainResult};
@@ -32,6 +33,7 @@ pub enum Node {
     Waybill(Waybill),
     Sku(Sku),
     LabelTemplate(LabelTemplate),
+    InboundOrder(InboundOrder),
 }
 
 #[derive(Default)]
@@ -93,6 +95,7 @@ async fn load_any(ctx: &Context<'_>, id: &ID) -> DomainResult<Node> {
         Kind::Waybill => Node::Waybill(Waybill(s.fulfilment.waybill(a.tenant(), uuid).await?)),
         Kind::Sku => Node::Sku(Sku(s.catalog.get(a.tenant(), uuid).await?)),
         Kind::LabelTemplate => Node::LabelTemplate(LabelTemplate(s.labels.template(a.tenant(), uuid).await?)),
+        Kind::InboundOrder => Node::InboundOrder(InboundOrder(s.warehouse.inbound(a.tenant(), uuid).await?)),
         Kind::OrderItem => return Err(DomainError::NotFound),
     })
 }

@@ -1,6 +1,9 @@
 //! Orders in GraphQL: list with filters, detail with lines and account via DataLoaders.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{
+    Context, ID, InputObject, Lookahead, Object, SimpleObject,
+    dataloader::{DataLoader, HashMapCache, Loader},
+};
 use chrono::{DateTime, Utc};
 use entity::{order, order_item};
 
@@ -293,26 +296,68 @@ pub struct OrderFilter {
     pub search: Option<String>,
 }
 
-/// Loads the page's selected relations in one query each, before the nodes resolve.
-async fn prime(ctx: &Context<'_>, orders: &[order::Model]) -> ApiResult<()> {
-    let node = ctx.look_ahead().field("edges").field("node");
+/// Loads the selected relations of `orders` before their fields resolve: one query per
+/// relation, the independent ones at the same time, straight through each loader (no
+/// batching delay: every key is known already) into the request's loader caches, where the
+/// nodes then find them. `node` is the selection of one order.
+async fn prime(ctx: &Context<'_>, orders: &[order::Model], node: Lookahead<'_>) -> ApiResult<()> {
     let l = loaders(ctx)?;
-    if node.field("items").exists() {
-        let items = l.order_items.load_many(orders.iter().map(|o| o.id)).await?;
-        if node.field("items").field("sku").exists() {
-            l.skus.load_many(items.values().flatten().filter_map(|i| i.sku_id)).await?;
+    let order_ids = distinct(orders.iter().map(|o| o.id));
+    let items_and_skus = async {
+        if !node.field("items").exists() {
+            return Ok(());
         }
-    }
-    if node.field("account").exists() {
-        l.accounts.load_many(orders.iter().map(|o| o.account_id)).await?;
-    }
-    if node.field("channel").exists() {
-        l.channels.load_many(orders.iter().filter_map(|o| o.channel_id)).await?;
-    }
-    if node.field("waybill").exists() {
-        l.waybills_by_order.load_many(orders.iter().map(|o| o.id)).await?;
-    }
+        let items = fetch_into(&l.order_items, order_ids.clone()).await?;
+        if node.field("items").field("sku").exists() {
+            fetch_into(&l.skus, distinct(items.values().flatten().filter_map(|i| i.sku_id))).await?;
+        }
+        Ok::<(), DomainError>(())
+    };
+    let accounts = async {
+        if node.field("account").exists() {
+            fetch_into(&l.accounts, distinct(orders.iter().map(|o| o.account_id))).await?;
+        }
+        Ok::<(), DomainError>(())
+    };
+    let channels = async {
+        if node.field("channel").exists() {
+            fetch_into(&l.channels, distinct(orders.iter().filter_map(|o| o.channel_id))).await?;
+        }
+        Ok::<(), DomainError>(())
+    };
+    let waybills = async {
+        if node.field("waybill").exists() {
+            fetch_into(&l.waybills_by_order, order_ids.clone()).await?;
+        }
+        Ok::<(), DomainError>(())
+    };
+    let (a, b, c, d) = tokio::join!(items_and_skus, accounts, channels, waybills);
+    a?;
+    b?;
+    c?;
+    d?;
     Ok(())
+}
+
+fn distinct(ids: impl Iterator<Item = uuid::Uuid>) -> Vec<uuid::Uuid> {
+    let mut seen = std::collections::HashSet::new();
+    ids.filter(|i| seen.insert(*i)).collect()
+}
+
+/// Loads `keys` with the loader itself and feeds the results into its cache.
+async fn fetch_into<T>(
+    dl: &DataLoader<T, HashMapCache>,
+    keys: Vec<uuid::Uuid>,
+) -> Result<std::collections::HashMap<uuid::Uuid, T::Value>, T::Error>
+where
+    T: Loader<uuid::Uuid>,
+{
+    if keys.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let values = dl.loader().load(&keys).await?;
+    dl.feed_many(values.clone()).await;
+    Ok(values)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, Default)]
@@ -371,13 +416,15 @@ impl OrderQuery {
             args.direction = crate::domain::pagination::Direction::Asc;
         }
         let page = s.orders.list(a.tenant(), &domain, args).await?;
-        prime(ctx, &page.items).await?;
+        prime(ctx, &page.items, ctx.look_ahead().field("edges").field("node")).await?;
         Ok(connection(page, |o| o.id, Order))
     }
 
     async fn order(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Order> {
         let s = services(ctx)?;
         let a = actor(ctx)?;
-        Ok(Order(s.orders.get(a.tenant(), decode(Kind::Order, &id)?).await?))
+        let o = s.orders.get(a.tenant(), decode(Kind::Order, &id)?).await?;
+        prime(ctx, std::slice::from_ref(&o), ctx.look_ahead()).await?;
+        Ok(Order(o))
     }
 }

@@ -14,6 +14,7 @@ use super::{
     reports::ReportQuery,
     skus::{SkuMutation, SkuQuery},
     subscription::Subscription,
+    warehouse::{WarehouseMutation, WarehouseQuery},
     waybills::{WaybillMutation, WaybillQuery},
 };
 use crate::{config::Limits, state::Services};
@@ -31,6 +32,7 @@ pub struct Query(
     SkuQuery,
     LabelQuery,
     ReportQuery,
+    WarehouseQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -45,6 +47,7 @@ pub struct Mutation(
     WaybillMutation,
     SkuMutation,
     LabelMutation,
+    WarehouseMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;

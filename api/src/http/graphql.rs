@@ -1,7 +1,10 @@
 //! `POST /graphql`: our own handler rather than the stock service, so that only
-//! `application/json` single operations are accepted (no batches, no multipart, no GET
-//! mutations), the body is size-limited, the caller is authenticated before execution,
-//! and per-request data (actor, request id, DataLoaders) is attached.
+//! `application/json` single operations are accepted (no batches, no GET mutations), plus
+//! `multipart/form-data` per the GraphQL multipart request spec for file uploads (one file,
+//! at most [`UPLOAD_BYTES`]); the body is size-limited, the caller is authenticated before
+//! execution, and per-request data (actor, request id, DataLoaders) is attached. Multipart
+//! is a CORS-simple content type, which is safe here because nothing authenticates by
+//! cookie: a request without an `Authorization` header acts as nobody.
 
 use std::time::Instant;
 
@@ -28,57 +31,99 @@ fn reject(status: StatusCode, code: ErrorCode, message: &str) -> Response {
     (status, Json(error_body(code, message))).into_response()
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
+/// The largest file a multipart request may carry (clearance papers).
+pub const UPLOAD_BYTES: usize = crate::domain::warehouse::inbound::MAX_FILE_BYTES;
+/// The body limit of the route: a multipart upload plus its form fields.
+pub const MULTIPART_BODY_BYTES: usize = UPLOAD_BYTES + 256 * 1024;
+
+fn mime(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+        .map(|m| m.trim().to_ascii_lowercase())
 }
 
-pub async fn post_graphql(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
-    if !is_json(&headers) {
-        return reject(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::BadUserInput,
-            "Content-Type must be application/json.",
-        );
-    }
-    let body = match body {
-        Ok(b) => b,
-        Err(rejection) => {
-            let status = rejection.status();
-            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                "Request body too large."
-            } else {
-                "Cannot read request body."
-            };
-            return reject(status, ErrorCode::BadUserInput, message);
+pub async fn post_graphql(State(state): State<AppState>, req: axum::extract::Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let headers = parts.headers;
+    let multipart = match mime(&headers).as_deref() {
+        Some("application/json") => false,
+        Some("multipart/form-data") => true,
+        _ => {
+            return reject(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::BadUserInput,
+                "Content-Type must be application/json (or multipart/form-data for file uploads).",
+            );
         }
     };
-    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-        return reject(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::BadUserInput,
-            "Batched requests are not supported: send one operation per request.",
-        );
-    }
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => {
-            return reject(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, &format!("Invalid GraphQL request: {e}."));
-        }
-    };
-
     let services = &state.services;
+    // Authenticated before the body is read: only a known caller may send an upload-sized
+    // body; everyone else is held to the JSON limit.
     let mut actor = match bearer::authenticate(&services.identity, &headers).await {
         Ok(a) => a,
         Err(resp) => return resp,
     };
+    let json_limit = services.settings.limits.body_bytes;
+    let limit = if multipart && actor.is_some() { MULTIPART_BODY_BYTES.max(json_limit) } else { json_limit };
+    let body: Bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => return reject(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::BadUserInput, "Request body too large."),
+    };
+    let request: async_graphql::Request = if multipart {
+        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let opts = async_graphql::http::MultipartOptions::default().max_file_size(UPLOAD_BYTES).max_num_files(1);
+        match async_graphql::http::receive_batch_body(content_type, &body[..], opts).await {
+            // The operation itself keeps the JSON limit; only the file may be larger.
+            Ok(async_graphql::BatchRequest::Single(r))
+                if r.query.len() + serde_json::to_string(&r.variables).map_or(usize::MAX, |v| v.len()) > json_limit =>
+            {
+                return reject(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::BadUserInput, "Request body too large.");
+            }
+            Ok(async_graphql::BatchRequest::Single(r)) => r,
+            Ok(async_graphql::BatchRequest::Batch(_)) => {
+                return reject(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::BadUserInput,
+                    "Batched requests are not supported: send one operation per request.",
+                );
+            }
+            Err(async_graphql::ParseRequestError::PayloadTooLarge) => {
+                return reject(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    ErrorCode::BadUserInput,
+                    &format!("Files are at most {} MiB.", UPLOAD_BYTES / 1024 / 1024),
+                );
+            }
+            Err(e) => {
+                return reject(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::BadUserInput,
+                    &format!("Invalid multipart request: {e}."),
+                );
+            }
+        }
+    } else {
+        if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return reject(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                "Batched requests are not supported: send one operation per request.",
+            );
+        }
+        match serde_json::from_slice(&body) {
+            Ok(r) => r,
+            Err(e) => {
+                return reject(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::BadUserInput,
+                    &format!("Invalid GraphQL request: {e}."),
+                );
+            }
+        }
+    };
+
     // Client-supplied ids are kept for tracing but bounded (audit rows store 64 chars).
     let request_id =
         headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).map(|v| v.chars().take(64).collect::<String>());

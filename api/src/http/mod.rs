@@ -4,6 +4,7 @@ mod bearer;
 mod graphiql;
 mod graphql;
 mod health;
+mod inbound_files;
 mod labels;
 pub mod metrics;
 mod oauth;
@@ -32,7 +33,8 @@ pub fn router(state: AppState) -> Router {
     let limits = &state.services.settings.limits;
     let graphql = Router::new()
         .route("/graphql", get(graphiql::get_graphql).post(graphql::post_graphql))
-        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        // JSON requests are held to `limits.body_bytes` in the handler.
+        .layer(DefaultBodyLimit::max(limits.body_bytes.max(graphql::MULTIPART_BODY_BYTES)))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(limits.request_timeout_secs),
@@ -43,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(ws::upgrade))
         .route("/oauth/callback/{platform}", get(oauth::callback))
         .route("/labels/{file}", get(labels::download))
+        .route("/inbound-files/{token}", get(inbound_files::download))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
@@ -52,7 +55,13 @@ pub fn router(state: AppState) -> Router {
             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
             // A label link's token is its only credential: keep it out of the logs.
             let path = req.uri().path();
-            let path = if path.starts_with("/labels/") { "/labels/<token>" } else { path };
+            let path = if path.starts_with("/labels/") {
+                "/labels/<token>"
+            } else if path.starts_with("/inbound-files/") {
+                "/inbound-files/<token>"
+            } else {
+                path
+            };
             tracing::info_span!("http", method = %req.method(), path = %path, request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -12,17 +12,19 @@ use crate::{
             writeback::{self, WriteBackPayload},
         },
         orders::download::{self, DownloadError, DownloadPayload, DownloadProgress, ProgressSink},
+        warehouse::sync::{self as warehouse_sync, SyncPayload},
     },
     events::{DomainEvent, EventBus},
     state::Services,
 };
 
 pub fn register(runner: Runner, services: &Services) -> Runner {
-    let (s1, s2, s3) = (services.clone(), services.clone(), services.clone());
+    let (s1, s2, s3, s4) = (services.clone(), services.clone(), services.clone(), services.clone());
     runner
         .register(download::JOB_KIND, move |ctx: JobContext| download_orders(s1.clone(), ctx))
         .register(push::JOB_KIND, move |ctx: JobContext| push_orders(s2.clone(), ctx))
         .register(writeback::JOB_KIND, move |ctx: JobContext| write_back(s3.clone(), ctx))
+        .register(warehouse_sync::JOB_KIND, move |ctx: JobContext| sync_warehouse(s4.clone(), ctx))
 }
 
 fn payload<T: serde::de::DeserializeOwned>(ctx: &JobContext) -> Result<T, JobError> {
@@ -75,7 +77,7 @@ async fn push_orders(s: Services, ctx: JobContext) -> Result<(), JobError> {
         return Err(JobError::Permanent("gave up after repeated crashes".into()));
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PushProgress>();
-    let run = push::run_job(&s.db, &s.bus, org, &p, move |progress| {
+    let run = push::run_job(&s.db, &s.bus, &s.fulfilment.providers, org, &p, move |progress| {
         let _ = tx.send(progress);
         Box::pin(async {})
     });
@@ -112,4 +114,10 @@ async fn write_back(s: Services, ctx: JobContext) -> Result<(), JobError> {
         writeback::Outcome::Retry(m) => Err(JobError::Transient(m)),
         writeback::Outcome::Failed(m) => Err(JobError::Permanent(m)),
     }
+}
+
+async fn sync_warehouse(s: Services, ctx: JobContext) -> Result<(), JobError> {
+    let p: SyncPayload = payload(&ctx)?;
+    s.warehouse.run_sync_job(p.account_id).await?;
+    Ok(())
 }

@@ -47,6 +47,9 @@ pub struct EbayFake {
     pub apps: Mutex<HashMap<String, FakeApp>>,
     tokens: Mutex<Tokens>,
     pub orders: Mutex<Vec<Value>>,
+    /// (lastModifiedDate, orderId, index) sorted, built on first read and dropped when orders
+    /// change: a page costs a binary search, not a sort of every order.
+    by_modified: Mutex<Option<Vec<(String, String, usize)>>>,
     pub access_ttl: Mutex<Duration>,
     pub token_calls: Mutex<u32>,
     pub order_calls: Mutex<u32>,
@@ -72,6 +75,7 @@ impl EbayFake {
                 let base = seed::base_time();
                 (0..order_count).map(|i| order_json(i, base)).collect()
             }),
+            by_modified: Mutex::new(None),
             access_ttl: Mutex::new(Duration::seconds(7200)),
             token_calls: Mutex::new(0),
             order_calls: Mutex::new(0),
@@ -122,6 +126,7 @@ impl EbayFake {
                 o["lastModifiedDate"] = json!(now);
                 o["orderFulfillmentStatus"] = json!(status);
             }
+            *lock(&self.by_modified) = None;
         }
     }
 
@@ -373,26 +378,35 @@ async fn get_orders(State(fake): State<Arc<EbayFake>>, headers: HeaderMap, Query
             .into_response();
     }
     let orders = lock(&fake.orders);
-    // Filter and sort references; only the requested page is cloned.
-    let mut matching: Vec<&Value> = orders
-        .iter()
-        .filter(|o| {
-            since.is_none_or(|s| {
-                o["lastModifiedDate"]
-                    .as_str()
-                    .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
-                    .is_some_and(|d| d >= s)
+    let mut index = lock(&fake.by_modified);
+    // Sorted once by (lastModifiedDate, orderId): the fake writes every date in one
+    // RFC 3339 form (milliseconds, `Z`), so the strings sort as the times do.
+    let sorted = index.get_or_insert_with(|| {
+        let mut v: Vec<(String, String, usize)> = orders
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                (
+                    o["lastModifiedDate"].as_str().unwrap_or_default().to_owned(),
+                    o["orderId"].as_str().unwrap_or_default().to_owned(),
+                    i,
+                )
             })
-        })
-        .collect();
-    matching.sort_by(|a, b| {
-        a["lastModifiedDate"]
-            .as_str()
-            .cmp(&b["lastModifiedDate"].as_str())
-            .then(a["orderId"].as_str().cmp(&b["orderId"].as_str()))
+            .collect();
+        v.sort();
+        v
     });
-    let total = matching.len();
-    let page: Vec<Value> = matching.into_iter().skip(offset).take(limit).cloned().collect();
+    let start = match since {
+        Some(s) => {
+            let key = s.to_rfc3339_opts(SecondsFormat::Millis, true);
+            sorted.partition_point(|(d, _, _)| d.as_str() < key.as_str())
+        }
+        None => 0,
+    };
+    let total = sorted.len() - start;
+    let page: Vec<Value> =
+        sorted.iter().skip(start + offset).take(limit).filter_map(|(_, _, i)| orders.get(*i).cloned()).collect();
+    drop(index);
     drop(orders);
     let base = lock(&fake.base_url).clone();
     let link = |off: usize| {

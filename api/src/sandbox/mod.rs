@@ -6,6 +6,7 @@ pub mod aliexpress;
 pub mod amazon;
 pub mod demo;
 pub mod ebay;
+pub mod orangeconnex;
 pub mod seed;
 pub mod wish;
 
@@ -22,6 +23,7 @@ pub struct Sandbox {
     pub aliexpress: Arc<aliexpress::AliExpressFake>,
     pub wish: Arc<wish::WishFake>,
     pub amazon: Arc<amazon::AmazonFake>,
+    pub orangeconnex: Arc<orangeconnex::OcFake>,
 }
 
 impl Sandbox {
@@ -66,7 +68,21 @@ impl Sandbox {
             *base = format!("{public_url}/sandbox/amazon");
         }
 
-        Self { ebay, aliexpress, wish, amazon }
+        // OrangeConnex: the sandbox app, and time moving on its own so a newcomer sees
+        // SKUs approved and orders advance in GraphiQL.
+        let orangeconnex = orangeconnex::OcFake::new();
+        orangeconnex.register_app(
+            orangeconnex::SANDBOX_CLIENT_KEY,
+            orangeconnex::FakeApp {
+                secret_key: orangeconnex::SANDBOX_SECRET_KEY.into(),
+                redirect_uri: format!("{public_url}/oauth/callback/orangeconnex"),
+            },
+        );
+        orangeconnex.set_outbound_step(Some(chrono::Duration::seconds(15)));
+        orangeconnex.set_inbound_step(Some(chrono::Duration::seconds(20)));
+        orangeconnex.set_sku_review_delay(Some(chrono::Duration::seconds(20)));
+
+        Self { ebay, aliexpress, wish, amazon, orangeconnex }
     }
 
     pub fn router(&self) -> Router {
@@ -75,5 +91,6 @@ impl Sandbox {
             .nest("/sandbox/aliexpress", self.aliexpress.router())
             .nest("/sandbox/wish", self.wish.router())
             .nest("/sandbox/amazon", self.amazon.router())
+            .nest("/sandbox/orangeconnex", self.orangeconnex.router())
     }
 }

@@ -13,26 +13,7 @@ use secrecy::SecretString;
 
 use super::ConnectorError;
 
-/// The app registered with the platform (the ERP's app, or the seller's own for
-/// platforms where each seller creates one, like AliExpress and Wish).
-#[derive(Debug, Clone)]
-pub struct AppCredentials {
-    pub client_id: String,
-    pub client_secret: SecretString,
-    /// Where the platform sends the seller back: a URL, or eBay's RuName.
-    pub redirect: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct TokenSet {
-    pub access_token: SecretString,
-    pub access_expires_at: DateTime<Utc>,
-    /// Some platforms rotate the refresh token on refresh; `None` keeps the current one.
-    pub refresh_token: Option<SecretString>,
-    pub refresh_expires_at: Option<DateTime<Utc>>,
-    /// The seller's id on the platform, when the token response names it.
-    pub seller_id: Option<String>,
-}
+pub use crate::connectors::oauth::{AppCredentials, Authorizer, TokenSet};
 
 /// What a connector needs to know about the account it acts for (besides the token).
 #[derive(Debug, Clone, Default)]
@@ -105,12 +86,7 @@ pub struct Shipment {
 }
 
 #[async_trait]
-pub trait Marketplace: Send + Sync {
-    /// The consent page the seller opens.
-    fn authorization_url(&self, app: &AppCredentials, state: &str) -> String;
-    /// Exchanges the code from the consent redirect for tokens.
-    async fn exchange_code(&self, app: &AppCredentials, code: &str) -> Result<TokenSet, ConnectorError>;
-    async fn refresh(&self, app: &AppCredentials, refresh_token: &SecretString) -> Result<TokenSet, ConnectorError>;
+pub trait Marketplace: Authorizer {
     /// Orders modified since `since`, one page; `cursor` is the previous page's `next`.
     async fn fetch_orders(
         &self,

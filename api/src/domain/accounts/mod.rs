@@ -20,7 +20,10 @@ pub use tokens::TokenError;
 
 use crate::{
     auth::{Actor, Tenant, vault::Vault},
-    connectors::marketplace::{AccountRef, AppCredentials, Marketplace},
+    connectors::{
+        marketplace::{AccountRef, AppCredentials, Marketplace},
+        oauth::Authorizer,
+    },
     domain::{
         audit::{self, By},
         pagination::{self, Page, PageArgs},
@@ -33,9 +36,18 @@ use crate::{
 /// A platform's connector and the app it authorizes sellers for.
 #[derive(Clone)]
 pub struct PlatformConnector {
-    pub connector: Arc<dyn Marketplace>,
+    /// Consent, code exchange and refresh.
+    pub auth: Arc<dyn Authorizer>,
+    /// Order download and write-back (`None` for the OrangeConnex warehouse).
+    pub marketplace: Option<Arc<dyn Marketplace>>,
     /// The deployment's app; `None` for platforms where each seller brings their own.
     pub app: Option<AppCredentials>,
+}
+
+impl PlatformConnector {
+    pub fn marketplace(connector: Arc<dyn Marketplace>, app: Option<AppCredentials>) -> Self {
+        Self { auth: connector.clone(), marketplace: Some(connector), app }
+    }
 }
 
 #[derive(Clone)]
@@ -77,9 +89,14 @@ pub struct AmazonSelfAuthorization {
 /// Refresh tokens closer than this to expiry make the account "needs reauthorization soon".
 pub const REAUTH_WARNING: i64 = 14;
 
+/// OrangeConnex's refresh token lives a year and needs the seller at OC's login page to
+/// renew: warn a month ahead.
+pub const REAUTH_WARNING_ORANGECONNEX: i64 = 30;
+
 pub fn needs_reauthorization_soon(a: &account::Model) -> bool {
+    let days = if a.platform == Platform::Orangeconnex { REAUTH_WARNING_ORANGECONNEX } else { REAUTH_WARNING };
     a.status == AccountStatus::NeedsReauthorization
-        || a.refresh_token_expires_at.is_some_and(|t| t - Utc::now() < Duration::days(REAUTH_WARNING))
+        || a.refresh_token_expires_at.is_some_and(|t| t - Utc::now() < Duration::days(days))
 }
 
 impl Accounts {
@@ -218,7 +235,7 @@ impl Accounts {
         self.bus.publish_all([event]);
         let authorization_url = match (&pc.app, &seller_app) {
             (None, None) => None,
-            _ => Some(pc.connector.authorization_url(&self.app_for(&model, &self.open_credentials(&model)?)?, &state)),
+            _ => Some(pc.auth.authorization_url(&self.app_for(&model, &self.open_credentials(&model)?)?, &state)),
         };
         Ok(AuthorizationStart {
             authorization_url,
@@ -274,7 +291,7 @@ impl Accounts {
         self.bus.publish_all([event]);
         let app = self.app_for(&model, &creds)?;
         Ok(AuthorizationStart {
-            authorization_url: Some(pc.connector.authorization_url(&app, &state)),
+            authorization_url: Some(pc.auth.authorization_url(&app, &state)),
             redirect_url: per_seller.then(|| self.redirect_url(model.platform, &state)),
             account: model,
         })
@@ -315,7 +332,7 @@ impl Accounts {
                 return Err(DomainError::NotFound);
             }
         }
-        let tokens = match pc.connector.exchange_code(&app, code).await {
+        let tokens = match pc.auth.exchange_code(&app, code).await {
             Ok(t) => t,
             Err(e) => {
                 self.record_sync_error(acc.id, &e.to_string(), None).await?;
@@ -361,7 +378,7 @@ impl Accounts {
             .map_err(|e| DomainError::User(vec![e]))?;
         let pc = self.platform(Platform::Amazon)?.clone();
         let app = pc.app.clone().ok_or(DomainError::Forbidden("Amazon is not configured on this server"))?;
-        let tokens = pc.connector.refresh(&app, &input.refresh_token).await.map_err(|e| {
+        let tokens = pc.auth.refresh(&app, &input.refresh_token).await.map_err(|e| {
             DomainError::user(
                 UserErrorCode::Invalid,
                 &["input", "refreshToken"],
@@ -501,7 +518,9 @@ impl Accounts {
     }
 
     pub fn connector(&self, platform: Platform) -> DomainResult<Arc<dyn Marketplace>> {
-        Ok(self.platform(platform)?.connector.clone())
+        self.platform(platform)?.marketplace.clone().ok_or_else(|| {
+            DomainError::user(UserErrorCode::Invalid, &["input", "accountId"], "This account is not a marketplace.")
+        })
     }
 }
 

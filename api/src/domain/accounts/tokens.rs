@@ -132,10 +132,9 @@ impl Accounts {
             .ok_or_else(|| TokenError::NeedsReauthorization("no refresh token stored".into()))?;
         let pc = self.platform(acc.platform)?.clone();
         let app = self.app_for(&acc, &creds)?;
-        let result =
-            tokio::time::timeout(std::time::Duration::from_secs(10), pc.connector.refresh(&app, &refresh_token))
-                .await
-                .unwrap_or_else(|_| Err(ConnectorError::Transient("token refresh timed out".into())));
+        let result = tokio::time::timeout(std::time::Duration::from_secs(10), pc.auth.refresh(&app, &refresh_token))
+            .await
+            .unwrap_or_else(|_| Err(ConnectorError::Transient("token refresh timed out".into())));
         let tokens = match result {
             Ok(t) => t,
             Err(ConnectorError::AuthorizationInvalid(msg)) => {

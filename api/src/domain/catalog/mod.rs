@@ -105,6 +105,7 @@ fn new_row(org: Uuid, c: &CleanSku, now: DateTime<Utc>) -> sku::ActiveModel {
         picking_info: Set(c.picking_info.clone()),
         warehouse_account_id: Set(None),
         warehouse_sku_id: Set(None),
+        warehouse_seller_sku: Set(None),
         warehouse_status: Set(WarehouseSkuStatus::NotSubmitted),
         warehouse_synced_at: Set(None),
         created_at: Set(now),

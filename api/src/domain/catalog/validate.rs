@@ -471,6 +471,7 @@ mod tests {
             picking_info: None,
             warehouse_account_id: None,
             warehouse_sku_id: None,
+            warehouse_seller_sku: None,
             warehouse_status: WarehouseSkuStatus::NotSubmitted,
             warehouse_synced_at: None,
             created_at: now,

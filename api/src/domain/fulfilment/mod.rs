@@ -81,11 +81,35 @@ pub struct BatchOutcome {
 pub struct Fulfilment {
     pub(crate) db: DatabaseConnection,
     pub(crate) bus: EventBus,
+    pub(crate) providers: Providers,
 }
 
 impl Fulfilment {
-    pub fn new(db: DatabaseConnection, bus: EventBus) -> Self {
-        Self { db, bus }
+    pub fn new(db: DatabaseConnection, bus: EventBus, providers: Providers) -> Self {
+        Self { db, bus, providers }
+    }
+}
+
+/// The logistics providers behind channels: NETWORK is always there; OrangeConnex when
+/// configured.
+#[derive(Clone, Default)]
+pub struct Providers {
+    pub orangeconnex: Option<Arc<dyn provider::LogisticsProvider>>,
+}
+
+impl Providers {
+    /// The provider behind a channel.
+    pub fn for_channel(&self, c: &channel::Model) -> DomainResult<Arc<dyn provider::LogisticsProvider>> {
+        match c.provider {
+            ChannelProvider::Network => Ok(Arc::new(provider::Network)),
+            ChannelProvider::Orangeconnex => self.orangeconnex.clone().ok_or_else(|| {
+                DomainError::user(
+                    UserErrorCode::ChannelUnavailable,
+                    &["input", "orderIds"],
+                    "OrangeConnex is not configured on this server.",
+                )
+            }),
+        }
     }
 }
 
@@ -96,18 +120,6 @@ pub async fn prune_idempotency_keys(db: &DatabaseConnection) -> DomainResult<u64
         .exec(db)
         .await?;
     Ok(res.rows_affected)
-}
-
-/// The provider behind a channel.
-pub fn provider_for(c: &channel::Model) -> DomainResult<Arc<dyn provider::LogisticsProvider>> {
-    match c.provider {
-        ChannelProvider::Network => Ok(Arc::new(provider::Network)),
-        ChannelProvider::Orangeconnex => Err(DomainError::user(
-            UserErrorCode::ChannelUnavailable,
-            &["input", "orderIds"],
-            "OrangeConnex channels are not connected yet.",
-        )),
-    }
 }
 
 /// Distinct ids in input order; 1..=MAX_BATCH of them.

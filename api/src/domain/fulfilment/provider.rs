@@ -12,7 +12,7 @@
 //! again after a timeout or crash.
 
 use async_trait::async_trait;
-use entity::{channel, waybill};
+use entity::{channel, order, waybill};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 use super::snapshot::{self, Snapshot};
@@ -26,13 +26,26 @@ use crate::{
 pub struct Parcel<'a> {
     pub reference: &'a str,
     pub snapshot: &'a Snapshot,
+    /// The order it ships (its platform and platform order id matter to warehouses);
+    /// `None` for a waybill made without an order.
+    pub order: Option<&'a order::Model>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Booking {
-    pub tracking_number: String,
+    /// `None` while the provider has accepted the parcel but not yet assigned a number
+    /// (an OrangeConnex outbound order before packing); the polling job fills it in.
+    pub tracking_number: Option<String>,
     /// The provider's id for the forecast (the reference itself for NETWORK).
     pub provider_reference: String,
+}
+
+/// A booking being recorded: its order, waybill and reference.
+pub struct Recorded<'a> {
+    pub order: &'a order::Model,
+    pub waybill_id: uuid::Uuid,
+    pub reference: String,
+    pub booking: &'a Booking,
 }
 
 /// The provider refused one parcel (the others may still book).
@@ -63,8 +76,26 @@ pub trait LogisticsProvider: Send + Sync {
         channel: &channel::Model,
         reference: &str,
     ) -> DomainResult<Option<Booking>>;
-    /// Cancels a booked forecast. NETWORK retires the number (never reissued).
-    async fn cancel(&self, txn: &DatabaseTransaction, channel: &channel::Model, booking: &Booking) -> DomainResult<()>;
+    /// The provider's own bookkeeping for bookings just recorded, in the caller's write
+    /// transaction (remote providers are called before it; this is where their side of
+    /// the record is written, so it commits together with the orders).
+    async fn record(
+        &self,
+        _txn: &DatabaseTransaction,
+        _channel: &channel::Model,
+        _booked: &[Recorded<'_>],
+    ) -> DomainResult<()> {
+        Ok(())
+    }
+    /// Cancels a booked forecast. NETWORK retires the number (never reissued). The
+    /// provider may refuse (`Ok(Err(_))`, e.g. the warehouse already picked it): then
+    /// nothing changes for that order.
+    async fn cancel(
+        &self,
+        txn: &DatabaseTransaction,
+        channel: &channel::Model,
+        booking: &Booking,
+    ) -> DomainResult<Result<(), Refusal>>;
 }
 
 pub struct Network;
@@ -86,7 +117,7 @@ impl LogisticsProvider for Network {
             .map(|p| match snapshot::carrier_refusal(p.snapshot, channel) {
                 Some(message) => Err(Refusal { code: UserErrorCode::ProviderRejected, message }),
                 // Placeholder until a number is allocated below.
-                None => Ok(Booking { tracking_number: String::new(), provider_reference: p.reference.to_owned() }),
+                None => Ok(Booking { tracking_number: None, provider_reference: p.reference.to_owned() }),
             })
             .collect();
         let wanted = out.iter().filter(|r| r.is_ok()).count();
@@ -98,7 +129,7 @@ impl LogisticsProvider for Network {
             let Ok(b) = r else { continue };
             *r = match serials.next().and_then(|s| s10::format(prefix, s, suffix)) {
                 Some(tracking) => {
-                    Ok(Booking { tracking_number: tracking, provider_reference: b.provider_reference.clone() })
+                    Ok(Booking { tracking_number: Some(tracking), provider_reference: b.provider_reference.clone() })
                 }
                 None => Err(Refusal {
                     code: UserErrorCode::TrackingRangeExhausted,
@@ -126,12 +157,17 @@ impl LogisticsProvider for Network {
             .one(txn)
             .await?
             .and_then(|w| {
-                Some(Booking { tracking_number: w.tracking_number?, provider_reference: reference.to_owned() })
+                Some(Booking { tracking_number: Some(w.tracking_number?), provider_reference: reference.to_owned() })
             }))
     }
 
-    async fn cancel(&self, _txn: &DatabaseTransaction, _channel: &channel::Model, _b: &Booking) -> DomainResult<()> {
+    async fn cancel(
+        &self,
+        _txn: &DatabaseTransaction,
+        _channel: &channel::Model,
+        _b: &Booking,
+    ) -> DomainResult<Result<(), Refusal>> {
         // The number stays issued (range_next only grows), so it can never be reused.
-        Ok(())
+        Ok(Ok(()))
     }
 }

@@ -9,20 +9,21 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use entity::{
-    enums::{FulfillmentStatus, WaybillStatus},
+    channel,
+    enums::{ChannelProvider, FulfillmentStatus, WaybillStatus},
     order, order_item, sku, waybill,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    BatchOutcome, Fulfilment, OrderOutcome, active_waybills, batch_ids, channels_of,
+    BatchOutcome, Fulfilment, OrderOutcome, Providers, active_waybills, batch_ids, channels_of,
     idempotency::{self, Claim},
-    lock_orders, provider, provider_for, push_event_data,
+    lock_orders, provider, push_event_data,
     snapshot::{self, Snapshot},
     state::{self, Action},
 };
@@ -137,8 +138,11 @@ impl Fulfilment {
             }
             let snap = snapshot::normalise(snap, ch.address_policy);
             let mut errors = snapshot::check(&snap, ch);
-            if let Err(DomainError::User(e)) = provider_for(ch) {
+            if let Err(DomainError::User(e)) = self.providers.for_channel(ch) {
                 errors.extend(e);
+            }
+            if ch.provider == ChannelProvider::Orangeconnex {
+                errors.extend(crate::domain::warehouse::outbound::check(o, &snap, ch, &refs));
             }
             if errors.is_empty() {
                 ready.push((o, snap, ch.id));
@@ -389,9 +393,13 @@ async fn taken_references(
 pub async fn book_chunk(
     db: &DatabaseConnection,
     bus: &EventBus,
+    providers: &Providers,
     org: Uuid,
     ids: &[Uuid],
 ) -> DomainResult<Vec<OrderOutcome>> {
+    // Remote providers are called first, outside the write transaction: no database lock
+    // is held across their HTTP calls (or their token refreshes).
+    let mut remote = call_remote(db, providers, org, ids).await?;
     let txn = begin_write(db).await?;
     let orders = lock_orders(&txn, org, ids).await?;
     let pushing: Vec<&order::Model> = ids
@@ -399,8 +407,17 @@ pub async fn book_chunk(
         .filter_map(|id| orders.get(id))
         .filter(|o| o.fulfillment_status == FulfillmentStatus::Pushing)
         .collect();
+    // Booked remotely for an order that changed meanwhile (cancelled while the call was
+    // under way): withdrawn again after this transaction.
+    let orphans: Vec<(Uuid, provider::Booking)> = remote
+        .results
+        .iter()
+        .filter_map(|(w, r)| r.as_ref().ok().map(|b| (*w, b.clone())))
+        .filter(|(w, _)| !pushing.iter().any(|o| remote.order_of.get(w) == Some(&o.id)))
+        .collect();
     if pushing.is_empty() {
         txn.rollback().await?;
+        withdraw(db, providers, &remote, orphans).await;
         return Ok(Vec::new());
     }
     let pushing_ids: Vec<Uuid> = pushing.iter().map(|o| o.id).collect();
@@ -421,6 +438,9 @@ pub async fn book_chunk(
             .get(&o.id)
             .and_then(|w| serde_json::from_value::<Snapshot>(w.snapshot.clone()).ok().map(|s| (w, s)));
         match snap {
+            // Accepted by a provider that assigns the number later: the polling job
+            // finishes it.
+            Some((w, _)) if w.provider_reference.is_some() && w.tracking_number.is_none() => {}
             Some((w, s)) if channels.contains_key(&w.channel_id) => {
                 groups.entry(w.channel_id).or_default().push((o, w, s))
             }
@@ -437,7 +457,7 @@ pub async fn book_chunk(
     }
     for (channel_id, group) in &groups {
         let Some(ch) = channels.get(channel_id) else { continue };
-        let provider = match provider_for(ch) {
+        let provider = match providers.for_channel(ch) {
             Ok(p) => p,
             Err(DomainError::User(errs)) => {
                 let msg = errs.first().map(|e| e.message.clone()).unwrap_or_default();
@@ -451,59 +471,261 @@ pub async fn book_chunk(
             }
             Err(e) => return Err(e),
         };
-        // A waybill tried before may have reached the provider (timeout, crash): look its
-        // reference up before creating it again.
-        let mut to_create = Vec::new();
         let mut booked: Vec<(&order::Model, &waybill::Model, provider::Booking)> = Vec::new();
-        for (o, w, s) in group {
-            let reference = w.id.simple().to_string();
-            if w.attempts > 0
-                && !provider.books_in_transaction()
-                && let Some(b) = provider.find(&txn, ch, &reference).await?
-            {
-                booked.push((o, w, b));
-                continue;
+        let mut refused: Vec<(&order::Model, &waybill::Model, provider::Refusal)> = Vec::new();
+        if provider.books_in_transaction() {
+            let references: Vec<String> = group.iter().map(|(_, w, _)| w.id.simple().to_string()).collect();
+            let parcels: Vec<provider::Parcel<'_>> = group
+                .iter()
+                .zip(&references)
+                .map(|((o, _, s), r)| provider::Parcel { reference: r.as_str(), snapshot: s, order: Some(o) })
+                .collect();
+            let created = provider.create(&txn, ch, &parcels).await?;
+            for ((o, w, _), result) in group.iter().zip(created) {
+                match result {
+                    Ok(b) => booked.push((o, w, b)),
+                    Err(r) => refused.push((o, w, r)),
+                }
             }
-            to_create.push((o, w, s, reference));
-        }
-        let parcels: Vec<provider::Parcel<'_>> =
-            to_create.iter().map(|(_, _, s, r)| provider::Parcel { reference: r.as_str(), snapshot: s }).collect();
-        let created = provider.create(&txn, ch, &parcels).await?;
-        for ((o, w, _, _), result) in to_create.iter().zip(created) {
-            match result {
-                Ok(b) => booked.push((o, w, b)),
-                Err(refusal) => {
-                    let outcome = record_refusal(&txn, o, Some(w), &refusal, now).await?;
-                    changes.push(push_change(&outcome, None));
-                    outcomes.push(outcome);
+        } else {
+            // Remote providers were called before this transaction (see `call_remote`).
+            for (o, w, _) in group {
+                match remote.results.remove(&w.id) {
+                    Some(Ok(b)) => booked.push((o, w, b)),
+                    Some(Err(r)) => refused.push((o, w, r)),
+                    // Not called this round (it changed meanwhile): left for its own job.
+                    None => {}
                 }
             }
         }
-        for (o, w, b) in booked {
-            let message = format!("Pushed to {}: tracking number {}.", ch.code, b.tracking_number);
-            let outcome = OrderOutcome::ok(o.id, FulfillmentStatus::Pushed, Some(w.id));
-            changes.push(push_change(&outcome, Some(&b.tracking_number)));
+        if !provider.books_in_transaction() {
+            let recorded: Vec<provider::Recorded<'_>> = booked
+                .iter()
+                .map(|(o, w, b)| provider::Recorded {
+                    order: o,
+                    waybill_id: w.id,
+                    reference: w.id.simple().to_string(),
+                    booking: b,
+                })
+                .collect();
+            provider.record(&txn, ch, &recorded).await?;
+        }
+        for (o, w, refusal) in refused {
+            let outcome = record_refusal(&txn, o, Some(w), &refusal, now).await?;
+            changes.push(push_change(&outcome, None));
             outcomes.push(outcome);
-            bookings.push(Booked { order_id: o.id, waybill_id: w.id, booking: b, message });
+        }
+        for (o, w, b) in booked {
+            match &b.tracking_number {
+                Some(tracking) => {
+                    let message = format!("Pushed to {}: tracking number {tracking}.", ch.code);
+                    let outcome = OrderOutcome::ok(o.id, FulfillmentStatus::Pushed, Some(w.id));
+                    changes.push(push_change(&outcome, Some(tracking)));
+                    outcomes.push(outcome);
+                    bookings.push(Booked { order_id: o.id, waybill_id: w.id, booking: b, message });
+                }
+                None => {
+                    let message = format!(
+                        "Placed with {} as {}; waiting for the warehouse to assign a tracking number.",
+                        ch.code, b.provider_reference
+                    );
+                    record_placed(&txn, o.id, w.id, &b.provider_reference, &message, now).await?;
+                    outcomes.push(OrderOutcome::ok(o.id, FulfillmentStatus::Pushing, Some(w.id)));
+                    changes.push(Change {
+                        action: "order.placed_with_provider",
+                        entity_type: "Order",
+                        entity_id: Some(o.id),
+                        data: Some(serde_json::json!({ "waybillId": w.id, "providerReference": b.provider_reference })),
+                    });
+                }
+            }
         }
     }
     record_bookings(&txn, &bookings, now).await?;
     let events = audit::record_many(&txn, org, By::System, changes).await?;
     txn.commit().await?;
     bus.publish_all(events);
+    withdraw(db, providers, &remote, orphans).await;
     Ok(outcomes)
 }
 
-struct Booked {
+/// What remote providers answered for one chunk, by waybill id.
+#[derive(Default)]
+struct RemoteResults {
+    results: HashMap<Uuid, Result<provider::Booking, provider::Refusal>>,
+    order_of: HashMap<Uuid, Uuid>,
+    channel_of: HashMap<Uuid, channel::Model>,
+}
+
+/// Books the chunk's parcels on remote providers (OrangeConnex) without holding the write
+/// lock: reads the PUSHING orders, commits an attempt mark on the waybills it is about to
+/// send (so a crash after the call is followed by a lookup, never a blind second
+/// placement), then calls the provider in a deferred transaction (its own bookkeeping
+/// only). The caller records the outcomes under its lock.
+async fn call_remote(
+    db: &DatabaseConnection,
+    providers: &Providers,
+    org: Uuid,
+    ids: &[Uuid],
+) -> DomainResult<RemoteResults> {
+    let mut out = RemoteResults::default();
+    let pushing: Vec<order::Model> = {
+        let mut v = Vec::new();
+        for chunk in ids.chunks(500) {
+            v.extend(
+                order::Entity::find()
+                    .filter(order::Column::OrganizationId.eq(org))
+                    .filter(order::Column::Id.is_in(chunk.iter().copied()))
+                    .filter(order::Column::FulfillmentStatus.eq(FulfillmentStatus::Pushing))
+                    .all(db)
+                    .await?,
+            );
+        }
+        v
+    };
+    if pushing.is_empty() {
+        return Ok(out);
+    }
+    let order_ids: Vec<Uuid> = pushing.iter().map(|o| o.id).collect();
+    let waybills = active_waybills(db, &order_ids).await?;
+    let channel_ids: Vec<Uuid> = waybills.values().map(|w| w.channel_id).collect::<HashSet<_>>().into_iter().collect();
+    let channels = channels_of(db, org, &channel_ids).await?;
+    let mut groups: std::collections::BTreeMap<Uuid, Vec<(&order::Model, &waybill::Model, Snapshot)>> =
+        std::collections::BTreeMap::new();
+    for o in &pushing {
+        let Some(w) = waybills.get(&o.id) else { continue };
+        if w.status != WaybillStatus::Unconfirmed || w.provider_reference.is_some() {
+            continue;
+        }
+        let Some(ch) = channels.get(&w.channel_id) else { continue };
+        let Ok(p) = providers.for_channel(ch) else { continue };
+        if p.books_in_transaction() {
+            continue;
+        }
+        let Ok(snap) = serde_json::from_value::<Snapshot>(w.snapshot.clone()) else { continue };
+        groups.entry(ch.id).or_default().push((o, w, snap));
+    }
+    if groups.is_empty() {
+        return Ok(out);
+    }
+    let marked: Vec<Uuid> = groups.values().flatten().map(|(_, w, _)| w.id).collect();
+    let txn = begin_write(db).await?;
+    for chunk in marked.chunks(500) {
+        waybill::Entity::update_many()
+            .col_expr(waybill::Column::Attempts, Expr::col(waybill::Column::Attempts).add(1))
+            .filter(waybill::Column::Id.is_in(chunk.iter().copied()))
+            .filter(waybill::Column::Status.eq(WaybillStatus::Unconfirmed))
+            .filter(waybill::Column::ProviderReference.is_null())
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    for (channel_id, group) in &groups {
+        let Some(ch) = channels.get(channel_id) else { continue };
+        let provider = providers.for_channel(ch)?;
+        // A deferred, read-only transaction: it takes no write lock.
+        let call = db.begin().await?;
+        let mut to_create = Vec::new();
+        for (o, w, s) in group {
+            let reference = w.id.simple().to_string();
+            out.order_of.insert(w.id, o.id);
+            out.channel_of.insert(w.id, ch.clone());
+            // Tried before (timeout, crash): it may already be there.
+            if w.attempts > 0
+                && let Some(b) = provider.find(&call, ch, &reference).await?
+            {
+                out.results.insert(w.id, Ok(b));
+                continue;
+            }
+            to_create.push((o, w, s, reference));
+        }
+        let parcels: Vec<provider::Parcel<'_>> = to_create
+            .iter()
+            .map(|(o, _, s, r)| provider::Parcel { reference: r.as_str(), snapshot: s, order: Some(o) })
+            .collect();
+        let created = provider.create(&call, ch, &parcels).await?;
+        // Read-only: the provider's bookkeeping is written with the orders (`record`).
+        call.rollback().await?;
+        for ((_, w, _, _), result) in to_create.iter().zip(created) {
+            out.results.insert(w.id, result);
+        }
+    }
+    Ok(out)
+}
+
+/// Withdraws remote bookings whose order was cancelled while they were being made.
+async fn withdraw(
+    db: &DatabaseConnection,
+    providers: &Providers,
+    remote: &RemoteResults,
+    orphans: Vec<(Uuid, provider::Booking)>,
+) {
+    for (waybill_id, booking) in orphans {
+        let Some(ch) = remote.channel_of.get(&waybill_id) else { continue };
+        let Ok(p) = providers.for_channel(ch) else { continue };
+        let result = async {
+            let txn = db.begin().await?;
+            let r = p.cancel(&txn, ch, &booking).await?;
+            txn.commit().await?;
+            Ok::<_, DomainError>(r)
+        }
+        .await;
+        match result {
+            Ok(Ok(())) => {
+                tracing::info!(waybill = %waybill_id, reference = %booking.provider_reference, "withdrew a booking whose order was cancelled meanwhile")
+            }
+            Ok(Err(r)) => {
+                tracing::warn!(waybill = %waybill_id, reference = %booking.provider_reference, reason = %r.message, "could not withdraw a booking whose order was cancelled meanwhile")
+            }
+            Err(e) => {
+                tracing::warn!(waybill = %waybill_id, error = %e, "could not withdraw a booking whose order was cancelled meanwhile")
+            }
+        }
+    }
+}
+
+pub(crate) struct Booked {
+    pub order_id: Uuid,
+    pub waybill_id: Uuid,
+    pub booking: provider::Booking,
+    pub message: String,
+}
+
+/// The provider accepted the parcel without a number yet: the waybill keeps the provider's
+/// reference (so it is never placed twice), the order stays PUSHING with a message.
+async fn record_placed(
+    txn: &impl ConnectionTrait,
     order_id: Uuid,
     waybill_id: Uuid,
-    booking: provider::Booking,
-    message: String,
+    reference: &str,
+    message: &str,
+    now: chrono::DateTime<Utc>,
+) -> DomainResult<()> {
+    waybill::Entity::update_many()
+        .col_expr(waybill::Column::ProviderReference, Expr::value(reference))
+        .col_expr(waybill::Column::ErrorCode, Expr::value(Option::<String>::None))
+        .col_expr(waybill::Column::ErrorMessage, Expr::value(Option::<String>::None))
+        .col_expr(waybill::Column::Attempts, Expr::col(waybill::Column::Attempts).add(1))
+        .col_expr(waybill::Column::UpdatedAt, Expr::value(now))
+        .filter(waybill::Column::Id.eq(waybill_id))
+        .exec(txn)
+        .await?;
+    order::Entity::update_many()
+        .col_expr(order::Column::LastOperationMessage, Expr::value(message))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(order_id))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// Records bookings with two statements per 500 (waybills FORECASTED, orders PUSHED):
 /// `WITH v(…) AS (VALUES …) UPDATE … FROM v`, which PostgreSQL and SQLite (3.33+) both run.
-async fn record_bookings(txn: &impl ConnectionTrait, rows: &[Booked], now: chrono::DateTime<Utc>) -> DomainResult<()> {
+pub(crate) async fn record_bookings(
+    txn: &impl ConnectionTrait,
+    rows: &[Booked],
+    now: chrono::DateTime<Utc>,
+) -> DomainResult<()> {
     let backend = txn.get_database_backend();
     let p = |i: usize| match backend {
         sea_orm::DatabaseBackend::Postgres => format!("${i}"),
@@ -557,14 +779,14 @@ async fn record_bookings(txn: &impl ConnectionTrait, rows: &[Booked], now: chron
     Ok(())
 }
 
-fn push_change(o: &OrderOutcome, tracking: Option<&str>) -> Change {
+pub(crate) fn push_change(o: &OrderOutcome, tracking: Option<&str>) -> Change {
     let action = if o.status == Some(FulfillmentStatus::Pushed) { "order.pushed" } else { "order.push_failed" };
     Change { action, entity_type: "Order", entity_id: Some(o.order_id), data: Some(push_event_data(o, tracking)) }
 }
 
 /// The provider refused: the order is PUSH_FAILED with the message, the waybill stays
 /// UNCONFIRMED (editable) with the same message.
-async fn record_refusal(
+pub(crate) async fn record_refusal(
     db: &impl ConnectionTrait,
     o: &order::Model,
     w: Option<&waybill::Model>,
@@ -603,13 +825,14 @@ async fn record_refusal(
 pub async fn run_job(
     db: &DatabaseConnection,
     bus: &EventBus,
+    providers: &Providers,
     org: Uuid,
     payload: &PushPayload,
     mut progress: impl FnMut(PushProgress) -> futures_util::future::BoxFuture<'static, ()>,
 ) -> DomainResult<PushProgress> {
     let mut p = PushProgress { total: payload.order_ids.len(), ..PushProgress::default() };
     for chunk in payload.order_ids.chunks(CHUNK) {
-        book_chunk(db, bus, org, chunk).await?;
+        book_chunk(db, bus, providers, org, chunk).await?;
         // Counted from the database, so a run resumed after a crash reports the whole batch.
         let counts: Vec<(FulfillmentStatus, i64)> = order::Entity::find()
             .select_only()
@@ -641,6 +864,11 @@ pub async fn give_up(db: &DatabaseConnection, bus: &EventBus, org: Uuid, ids: &[
         orders.values().filter(|o| o.fulfillment_status == FulfillmentStatus::Pushing).map(|o| o.id).collect();
     let waybills = active_waybills(&txn, &pushing).await?;
     for o in orders.values().filter(|o| o.fulfillment_status == FulfillmentStatus::Pushing) {
+        // Placed with a remote provider and waiting for its number: the polling job
+        // finishes it; failing it here would invite a second placement.
+        if waybills.get(&o.id).is_some_and(|w| w.provider_reference.is_some()) {
+            continue;
+        }
         let r = provider::Refusal {
             code: UserErrorCode::ProviderUnavailable,
             message: format!("The push could not be completed ({why}); push again."),

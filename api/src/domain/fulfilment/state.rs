@@ -6,7 +6,7 @@
 //! UNPUSHED|PUSH_FAILED --push--> PUSHING --ok--> PUSHED --markShipped(writeBack?)--> SHIPPED
 //!                                        --err--> PUSH_FAILED (message kept; waybill UNCONFIRMED)
 //! PUSHED --reset--> UNPUSHED (provider waybill cancelled)
-//! UNPUSHED|PUSH_FAILED|PUSHED --cancel--> CANCELLED
+//! UNPUSHED|PUSH_FAILED|PUSHING|PUSHED --cancel--> CANCELLED
 //! ```
 
 use entity::enums::FulfillmentStatus::{self, *};
@@ -46,7 +46,9 @@ pub fn next(from: FulfillmentStatus, action: Action) -> Option<FulfillmentStatus
         (Action::PushSucceeded, Pushing) => Some(Pushed),
         (Action::Reset, Pushed) => Some(Unpushed),
         (Action::MarkShipped, Pushed) => Some(Shipped),
-        (Action::Cancel, Unpushed | PushFailed | Pushed) => Some(Cancelled),
+        // From PUSHING too: a warehouse order waiting for its tracking number can be
+        // withdrawn (the provider is told first); a NETWORK push job skips cancelled orders.
+        (Action::Cancel, Unpushed | PushFailed | Pushing | Pushed) => Some(Cancelled),
         _ => None,
     }
 }
@@ -102,7 +104,7 @@ mod tests {
             (Pushing, A::PushFailed, Some(PushFailed)),
             (Pushing, A::Reset, None),
             (Pushing, A::MarkShipped, None),
-            (Pushing, A::Cancel, None),
+            (Pushing, A::Cancel, Some(Cancelled)),
             (Pushed, A::SetChannel, None),
             (Pushed, A::Push, None),
             (Pushed, A::PushSucceeded, None),
@@ -136,7 +138,7 @@ mod tests {
         for (from, action, to) in expected {
             assert_eq!(next(*from, *action), *to, "{from:?} --{action:?}-->");
         }
-        assert_eq!(sources(A::Cancel), [Unpushed, Pushed, PushFailed]);
+        assert_eq!(sources(A::Cancel), [Unpushed, Pushing, Pushed, PushFailed]);
         assert!(refusal(Shipped, A::Reset).contains("SHIPPED"));
     }
 }

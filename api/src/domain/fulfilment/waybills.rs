@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    Fulfilment, channels_of, provider, provider_for,
+    Fulfilment, channels_of, provider,
     snapshot::{self, Line, Recipient, Snapshot},
 };
 use crate::{
@@ -416,13 +416,13 @@ impl Fulfilment {
                     message: problems.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "),
                 })
             } else {
-                let p = provider_for(ch)?;
+                let p = self.providers.for_channel(ch)?;
                 let reference = w.id.simple().to_string();
                 let found = if w.attempts > 0 { p.find(&txn, ch, &reference).await? } else { None };
                 match found {
                     Some(b) => Ok(b),
                     None => p
-                        .create(&txn, ch, &[provider::Parcel { reference: &reference, snapshot: &snap }])
+                        .create(&txn, ch, &[provider::Parcel { reference: &reference, snapshot: &snap, order: None }])
                         .await?
                         .into_iter()
                         .next()

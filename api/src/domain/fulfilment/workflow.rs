@@ -3,7 +3,7 @@
 //! table and applies the allowed moves in one transaction; refused orders get a per-order
 //! `INVALID_STATE` and are left untouched.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use entity::{
@@ -11,14 +11,13 @@ use entity::{
     order, waybill,
 };
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
 use super::{
     BatchOutcome, Fulfilment, OrderOutcome, active_waybills, batch_ids, channels_of, lock_orders, provider,
-    provider_for,
     state::{self, Action},
     writeback,
 };
@@ -26,7 +25,7 @@ use crate::{
     auth::Actor,
     db::begin_write,
     domain::audit::{self, By, Change},
-    error::{DomainError, DomainResult, UserErrorCode},
+    error::{DomainError, DomainResult, UserError, UserErrorCode},
 };
 
 impl Fulfilment {
@@ -105,12 +104,99 @@ impl Fulfilment {
         self.unbook(actor, ids, Action::Cancel).await
     }
 
+    /// Reset/cancel. Orders booked with a remote provider (OrangeConnex) are done one by
+    /// one first: the provider is told outside any write lock, and each order it released
+    /// moves here at once in its own short transaction, so a request cut short (timeout,
+    /// crash) never leaves an order cancelled there but live here. The rest move together.
     async fn unbook(&self, actor: &Actor, ids: &[Uuid], action: Action) -> DomainResult<BatchOutcome> {
         actor.require_write()?;
         let ids = batch_ids(ids)?;
         let org = actor.tenant().id();
+        let mut done: HashMap<Uuid, OrderOutcome> = HashMap::new();
+        for (order_id, ch, booking, status, waybill_id) in self.remote_bookings(org, &ids, action).await? {
+            let p = self.providers.for_channel(&ch)?;
+            let call = self.db.begin().await?;
+            let told = p.cancel(&call, &ch, &booking).await?;
+            call.commit().await?;
+            let outcome = match told {
+                Err(refusal) => OrderOutcome {
+                    order_id,
+                    status: Some(status),
+                    waybill_id: Some(waybill_id),
+                    errors: vec![UserError::new(refusal.code, &["input", "orderIds"], refusal.message)],
+                },
+                Ok(()) => self
+                    .unbook_locally(actor, &[order_id], action, true)
+                    .await?
+                    .results
+                    .pop()
+                    .unwrap_or_else(|| OrderOutcome::not_found(order_id)),
+            };
+            done.insert(order_id, outcome);
+        }
+        let rest: Vec<Uuid> = ids.iter().copied().filter(|i| !done.contains_key(i)).collect();
+        let mut outcome = if rest.is_empty() {
+            BatchOutcome::default()
+        } else {
+            self.unbook_locally(actor, &rest, action, false).await?
+        };
+        outcome.results.extend(done.into_values());
+        let pos: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        outcome.results.sort_by_key(|r| pos.get(&r.order_id).copied().unwrap_or(usize::MAX));
+        Ok(outcome)
+    }
+
+    /// The orders among `ids` the action applies to whose waybill is booked with a remote
+    /// provider: (order, channel, booking, order status, waybill).
+    async fn remote_bookings(
+        &self,
+        org: Uuid,
+        ids: &[Uuid],
+        action: Action,
+    ) -> DomainResult<Vec<(Uuid, entity::channel::Model, provider::Booking, FulfillmentStatus, Uuid)>> {
+        let mut orders = Vec::new();
+        for chunk in ids.chunks(500) {
+            orders.extend(
+                order::Entity::find()
+                    .filter(order::Column::OrganizationId.eq(org))
+                    .filter(order::Column::Id.is_in(chunk.iter().copied()))
+                    .filter(order::Column::FulfillmentStatus.is_in(state::sources(action)))
+                    .all(&self.db)
+                    .await?,
+            );
+        }
+        let order_ids: Vec<Uuid> = orders.iter().map(|o| o.id).collect();
+        let waybills = active_waybills(&self.db, &order_ids).await?;
+        let channel_ids: Vec<Uuid> =
+            waybills.values().map(|w| w.channel_id).collect::<HashSet<_>>().into_iter().collect();
+        let channels = channels_of(&self.db, org, &channel_ids).await?;
+        let mut out = Vec::new();
+        for o in &orders {
+            let Some(w) = waybills.get(&o.id) else { continue };
+            let Some(reference) = w.provider_reference.clone() else { continue };
+            let Some(ch) = channels.get(&w.channel_id) else { continue };
+            if self.providers.for_channel(ch).is_ok_and(|p| !p.books_in_transaction()) {
+                let booking =
+                    provider::Booking { tracking_number: w.tracking_number.clone(), provider_reference: reference };
+                out.push((o.id, ch.clone(), booking, o.fulfillment_status, w.id));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The local move, in one transaction. `remote_told`: the remote provider already
+    /// released these orders (otherwise only in-transaction providers are called here, and
+    /// an order that became remotely booked meanwhile is refused).
+    async fn unbook_locally(
+        &self,
+        actor: &Actor,
+        ids: &[Uuid],
+        action: Action,
+        remote_told: bool,
+    ) -> DomainResult<BatchOutcome> {
+        let org = actor.tenant().id();
         let txn = begin_write(&self.db).await?;
-        let orders = lock_orders(&txn, org, &ids).await?;
+        let orders = lock_orders(&txn, org, ids).await?;
         let order_ids: Vec<Uuid> = orders.keys().copied().collect();
         let waybills = active_waybills(&txn, &order_ids).await?;
         let channel_ids: Vec<Uuid> =
@@ -121,7 +207,7 @@ impl Fulfilment {
         let mut changes = Vec::new();
         let mut moved: Vec<Uuid> = Vec::new();
         let mut cancelled_waybills: Vec<Uuid> = Vec::new();
-        for id in &ids {
+        for id in ids {
             let Some(o) = orders.get(id) else {
                 results.push(OrderOutcome::not_found(*id));
                 continue;
@@ -137,9 +223,10 @@ impl Fulfilment {
             let w = waybills.get(&o.id);
             // Tell the provider first; if it refuses, nothing changes for this order.
             if let Some(w) = w
-                && let (Some(tracking), Some(ch)) = (w.tracking_number.clone(), channels.get(&w.channel_id))
+                && (w.tracking_number.is_some() || w.provider_reference.is_some())
+                && let Some(ch) = channels.get(&w.channel_id)
             {
-                let p = match provider_for(ch) {
+                let p = match self.providers.for_channel(ch) {
                     Ok(p) => p,
                     Err(DomainError::User(mut e)) => {
                         results.push(OrderOutcome {
@@ -153,10 +240,28 @@ impl Fulfilment {
                     Err(e) => return Err(e),
                 };
                 let booking = provider::Booking {
-                    tracking_number: tracking,
+                    tracking_number: w.tracking_number.clone(),
                     provider_reference: w.provider_reference.clone().unwrap_or_default(),
                 };
-                p.cancel(&txn, ch, &booking).await?;
+                let told = if p.books_in_transaction() {
+                    p.cancel(&txn, ch, &booking).await?
+                } else if remote_told {
+                    Ok(())
+                } else {
+                    Err(provider::Refusal {
+                        code: UserErrorCode::InvalidState,
+                        message: "The order was booked with the warehouse meanwhile; try again.".into(),
+                    })
+                };
+                if let Err(refusal) = told {
+                    results.push(OrderOutcome {
+                        order_id: o.id,
+                        status: Some(o.fulfillment_status),
+                        waybill_id: Some(w.id),
+                        errors: vec![UserError::new(refusal.code, &["input", "orderIds"], refusal.message)],
+                    });
+                    continue;
+                }
             }
             if let Some(w) = w {
                 cancelled_waybills.push(w.id);

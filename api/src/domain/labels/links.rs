@@ -16,6 +16,8 @@ const TAG: usize = 16;
 #[derive(Clone)]
 pub struct Links {
     key: [u8; 32],
+    /// Domain separation: a token for one kind of file is no token for another.
+    purpose: &'static [u8],
 }
 
 impl std::fmt::Debug for Links {
@@ -26,12 +28,18 @@ impl std::fmt::Debug for Links {
 
 impl Links {
     pub fn new(key: [u8; 32]) -> Self {
-        Self { key }
+        Self { key, purpose: b"label-file\0" }
+    }
+
+    /// The same key for another kind of file (e.g. `b"inbound-file\0"`).
+    pub fn with_purpose(mut self, purpose: &'static [u8]) -> Self {
+        self.purpose = purpose;
+        self
     }
 
     fn tag(&self, body: &[u8]) -> Option<[u8; TAG]> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).ok()?;
-        mac.update(b"label-file\0");
+        mac.update(self.purpose);
         mac.update(body);
         let full = mac.finalize().into_bytes();
         let mut out = [0u8; TAG];

@@ -99,42 +99,45 @@ pub async fn run(
     let since =
         payload.since.or(acc.sync_watermark).unwrap_or_else(|| Utc::now() - Duration::days(FIRST_DOWNLOAD_DAYS));
     // Resume an interrupted run where it stopped (unless a new `since` was asked for).
-    let mut cursor = if payload.since.is_none() { acc.sync_cursor.clone() } else { None };
+    let cursor = if payload.since.is_none() { acc.sync_cursor.clone() } else { None };
     let mut newest = acc.sync_watermark;
     let mut progress = DownloadProgress::default();
     let started = Utc::now();
 
+    let fetch = |cursor: Option<String>| {
+        let (accounts, connector, account_ref, account_id) =
+            (accounts.clone(), connector.clone(), account_ref.clone(), acc.id);
+        tokio::spawn(async move { fetch_page(&accounts, &*connector, &account_ref, account_id, since, cursor).await })
+    };
     let result: Result<(), DownloadError> = async {
+        let mut pending = fetch(cursor);
         loop {
-            let mut token = accounts.access_token(acc.id, false).await?;
-            let mut refreshed = false;
-            let page = loop {
-                match connector.fetch_orders(&token, &account_ref, since, cursor.as_deref()).await {
-                    Ok(p) => break p,
-                    // The token died mid-download: refresh once and carry on.
-                    Err(ConnectorError::Unauthorized(_)) if !refreshed => {
-                        refreshed = true;
-                        token = accounts.access_token(acc.id, true).await?;
+            let page = match pending.await {
+                Ok(Ok(p)) => p,
+                Ok(Err(FetchFailure::Token(e))) => return Err(e.into()),
+                Ok(Err(FetchFailure::Connector(e))) => return Err(connector_failure(accounts, acc.id, e).await),
+                Err(e) => return Err(DownloadError::Retry(format!("page fetch stopped: {e}"))),
+            };
+            // The next page is fetched while this one is written (the cursor saved with
+            // each page is still that page's own, so a crash resumes exactly).
+            let next = page.next.clone().map(|n| fetch(Some(n)));
+            let counts = match write_page(db, &acc, &page).await {
+                Ok(c) => c,
+                Err(e) => {
+                    if let Some(h) = next {
+                        h.abort();
                     }
-                    Err(e) => return Err(connector_failure(accounts, acc.id, e).await),
+                    return Err(e);
                 }
             };
-            let txn = begin_write(db).await?;
-            let counts = upsert_page(&txn, acc.organization_id, acc.id, acc.platform, &page.orders).await?;
-            account::Entity::update_many()
-                .col_expr(account::Column::SyncCursor, sea_orm::sea_query::Expr::value(page.next.clone()))
-                .filter(account::Column::Id.eq(acc.id))
-                .exec(&txn)
-                .await?;
-            txn.commit().await?;
             progress.pages += 1;
             progress.counts += counts;
             if let Some(max) = page.orders.iter().map(|o| o.updated_at).max() {
                 newest = Some(newest.map_or(max, |n| n.max(max)));
             }
             sink.report(&progress).await;
-            match page.next {
-                Some(next) => cursor = Some(next),
+            match next {
+                Some(h) => pending = h,
                 None => break Ok(()),
             }
         }
@@ -168,6 +171,51 @@ pub async fn run(
     progress.done = true;
     sink.report(&progress).await;
     Ok(progress)
+}
+
+enum FetchFailure {
+    Token(TokenError),
+    Connector(ConnectorError),
+}
+
+/// One page, refreshing the token once if the platform refused it mid-download.
+async fn fetch_page(
+    accounts: &Accounts,
+    connector: &dyn crate::connectors::marketplace::Marketplace,
+    account_ref: &crate::connectors::marketplace::AccountRef,
+    account_id: Uuid,
+    since: DateTime<Utc>,
+    cursor: Option<String>,
+) -> Result<crate::connectors::marketplace::OrderPage, FetchFailure> {
+    let mut token = accounts.access_token(account_id, false).await.map_err(FetchFailure::Token)?;
+    let mut refreshed = false;
+    loop {
+        match connector.fetch_orders(&token, account_ref, since, cursor.as_deref()).await {
+            Ok(p) => return Ok(p),
+            Err(ConnectorError::Unauthorized(_)) if !refreshed => {
+                refreshed = true;
+                token = accounts.access_token(account_id, true).await.map_err(FetchFailure::Token)?;
+            }
+            Err(e) => return Err(FetchFailure::Connector(e)),
+        }
+    }
+}
+
+/// One page and its resume cursor, in one transaction.
+async fn write_page(
+    db: &DatabaseConnection,
+    acc: &account::Model,
+    page: &crate::connectors::marketplace::OrderPage,
+) -> Result<IngestCounts, DownloadError> {
+    let txn = begin_write(db).await?;
+    let counts = upsert_page(&txn, acc.organization_id, acc.id, acc.platform, &page.orders).await?;
+    account::Entity::update_many()
+        .col_expr(account::Column::SyncCursor, sea_orm::sea_query::Expr::value(page.next.clone()))
+        .filter(account::Column::Id.eq(acc.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(counts)
 }
 
 async fn connector_failure(accounts: &Accounts, account_id: Uuid, e: ConnectorError) -> DownloadError {

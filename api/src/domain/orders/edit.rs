@@ -202,6 +202,7 @@ async fn ensure_skus(db: &impl ConnectionTrait, org: Uuid, codes: &[(String, Opt
         picking_info: Set(None),
         warehouse_account_id: Set(None),
         warehouse_sku_id: Set(None),
+        warehouse_seller_sku: Set(None),
         warehouse_status: Set(WarehouseSkuStatus::NotSubmitted),
         warehouse_synced_at: Set(None),
         created_at: Set(now),

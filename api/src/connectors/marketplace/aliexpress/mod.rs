@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{AccountRef, AppCredentials, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet};
+use super::{AccountRef, AppCredentials, Authorizer, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet};
 use crate::connectors::{
     ConnectorError,
     http::{HttpClient, RateLimits},
@@ -147,7 +147,7 @@ fn app_of(account: &AccountRef) -> Result<&AppCredentials, ConnectorError> {
 }
 
 #[async_trait]
-impl Marketplace for AliExpress {
+impl Authorizer for AliExpress {
     fn authorization_url(&self, app: &AppCredentials, state: &str) -> String {
         let q = serde_urlencoded::to_string([
             ("response_type", "code"),
@@ -167,7 +167,10 @@ impl Marketplace for AliExpress {
     async fn refresh(&self, app: &AppCredentials, refresh_token: &SecretString) -> Result<TokenSet, ConnectorError> {
         self.auth_call(app, "/auth/token/refresh", &[("refresh_token", refresh_token.expose_secret())]).await
     }
+}
 
+#[async_trait]
+impl Marketplace for AliExpress {
     async fn fetch_orders(
         &self,
         access_token: &SecretString,

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{AccountRef, AppCredentials, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet};
+use super::{AccountRef, AppCredentials, Authorizer, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet};
 use crate::connectors::{
     ConnectorError,
     http::{HttpClient, RateLimits},
@@ -105,7 +105,7 @@ impl Amazon {
 }
 
 #[async_trait]
-impl Marketplace for Amazon {
+impl Authorizer for Amazon {
     fn authorization_url(&self, _app: &AppCredentials, state: &str) -> String {
         let q = serde_urlencoded::to_string([
             ("application_id", self.application_id.as_str()),
@@ -136,7 +136,10 @@ impl Marketplace for Amazon {
         ])
         .await
     }
+}
 
+#[async_trait]
+impl Marketplace for Amazon {
     async fn fetch_orders(
         &self,
         access_token: &SecretString,

@@ -19,7 +19,7 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{AccountRef, AppCredentials, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet};
+use super::{AccountRef, AppCredentials, Authorizer, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet};
 use crate::connectors::{
     ConnectorError,
     http::{HttpClient, RateLimits},
@@ -80,7 +80,7 @@ impl Ebay {
 }
 
 #[async_trait]
-impl Marketplace for Ebay {
+impl Authorizer for Ebay {
     fn authorization_url(&self, app: &AppCredentials, state: &str) -> String {
         let mut url = format!("{}/oauth2/authorize", self.auth_base);
         let query = serde_urlencoded::to_string([
@@ -111,7 +111,10 @@ impl Marketplace for Ebay {
         )
         .await
     }
+}
 
+#[async_trait]
+impl Marketplace for Ebay {
     async fn fetch_orders(
         &self,
         access_token: &SecretString,

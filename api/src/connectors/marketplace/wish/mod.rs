@@ -24,7 +24,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use super::{AccountRef, AppCredentials, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet};
+use super::{AccountRef, AppCredentials, Authorizer, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet};
 use crate::connectors::{
     ConnectorError,
     http::{HttpClient, RateLimits},
@@ -74,7 +74,7 @@ impl Wish {
 }
 
 #[async_trait]
-impl Marketplace for Wish {
+impl Authorizer for Wish {
     fn authorization_url(&self, app: &AppCredentials, _state: &str) -> String {
         // Wish takes only client_id; the state travels inside the registered redirect URI.
         format!("{}/v3/oauth/authorize?client_id={}", self.base, urlencode(&app.client_id))
@@ -100,7 +100,10 @@ impl Marketplace for Wish {
         ]);
         self.token(req).await
     }
+}
 
+#[async_trait]
+impl Marketplace for Wish {
     async fn fetch_orders(
         &self,
         access_token: &SecretString,

@@ -1,0 +1,309 @@
+//! SKUs in the warehouse (seed 003 §2-2): push catalogue SKUs (SKUCreation v3 → MFSKUID,
+//! DRAFT until reviewed on OC's portal) and pull OC's view back (SKUQuery v3: links by
+//! referenceSKUID, or by the seller SKU for SKUs made on the portal; keeps the seller SKU;
+//! updates the review state).
+
+use std::collections::HashMap;
+
+use chrono::{Duration, Utc};
+use entity::{enums::WarehouseSkuStatus, sku};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::Warehouse;
+use crate::{
+    auth::Actor,
+    connectors::logistics::{NewWarehouseSku, SkuQuery, SkuReview},
+    db::begin_write,
+    domain::audit::{self, By, Change},
+    error::{DomainError, DomainResult, UserError, UserErrorCode},
+};
+
+/// Most SKUs one push takes.
+pub const MAX_PUSH: usize = 1_000;
+
+/// What happened to one SKU of a push.
+#[derive(Debug, Clone)]
+pub struct SkuOutcome {
+    pub sku_id: Uuid,
+    pub sku: Option<sku::Model>,
+    pub errors: Vec<UserError>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PullOutcome {
+    /// Warehouse SKUs read.
+    pub fetched: usize,
+    /// Catalogue SKUs linked or updated.
+    pub linked: usize,
+    /// Warehouse SKUs with no catalogue SKU of the same code.
+    pub unmatched: usize,
+}
+
+pub fn review_status(r: SkuReview) -> WarehouseSkuStatus {
+    match r {
+        SkuReview::Draft => WarehouseSkuStatus::Draft,
+        SkuReview::Submitted => WarehouseSkuStatus::Submitted,
+        SkuReview::Approved => WarehouseSkuStatus::Approved,
+        SkuReview::Rejected => WarehouseSkuStatus::Rejected,
+    }
+}
+
+/// Regions OC serves (service regions, seed 003 §2-4).
+pub const REGIONS: [&str; 3] = ["GB", "DE", "AU"];
+
+fn check_regions(regions: &[String]) -> DomainResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for r in regions {
+        let r = r.trim().to_ascii_uppercase();
+        if !REGIONS.contains(&r.as_str()) {
+            return Err(DomainError::user(
+                UserErrorCode::Invalid,
+                &["input", "regions"],
+                format!("Unknown warehouse region {r:?}; use one of {}.", REGIONS.join(", ")),
+            ));
+        }
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    if out.is_empty() {
+        return Err(DomainError::user(UserErrorCode::Required, &["input", "regions"], "Give at least one region."));
+    }
+    Ok(out)
+}
+
+impl Warehouse {
+    /// `pushSkusToWarehouse`: registers catalogue SKUs with the warehouse; one outcome per SKU.
+    pub async fn push_skus(
+        &self,
+        actor: &Actor,
+        account_id: Uuid,
+        sku_ids: &[Uuid],
+        regions: &[String],
+    ) -> DomainResult<Vec<SkuOutcome>> {
+        actor.require_write()?;
+        let org = actor.tenant().id();
+        let acc = self.account(actor.tenant(), account_id).await?;
+        let regions = check_regions(regions)?;
+        let mut ids: Vec<Uuid> = Vec::new();
+        for id in sku_ids {
+            if !ids.contains(id) {
+                ids.push(*id);
+            }
+        }
+        if ids.is_empty() || ids.len() > MAX_PUSH {
+            return Err(DomainError::user(
+                UserErrorCode::Invalid,
+                &["input", "skuIds"],
+                format!("Give between 1 and {MAX_PUSH} SKUs."),
+            ));
+        }
+        let found: HashMap<Uuid, sku::Model> = super::skus_by_id(&self.db, org, &ids).await?;
+        let mut outcomes: Vec<SkuOutcome> = Vec::with_capacity(ids.len());
+        let mut to_send: Vec<(usize, NewWarehouseSku)> = Vec::new();
+        for id in &ids {
+            let Some(s) = found.get(id) else {
+                outcomes.push(SkuOutcome {
+                    sku_id: *id,
+                    sku: None,
+                    errors: vec![UserError::new(UserErrorCode::NotFound, &["input", "skuIds"], "No such SKU.")],
+                });
+                continue;
+            };
+            let mut errors = Vec::new();
+            if s.warehouse_account_id.is_some_and(|a| a != acc.id) && s.warehouse_sku_id.is_some() {
+                errors.push(UserError::new(
+                    UserErrorCode::InvalidState,
+                    &["input", "skuIds"],
+                    format!("SKU {} is already registered with another warehouse account.", s.code),
+                ));
+            }
+            let name = s.decl_name_en.clone().or_else(|| s.name.clone()).filter(|n| !n.trim().is_empty());
+            if name.is_none() {
+                errors.push(UserError::new(
+                    UserErrorCode::DeclarationNameEnMissing,
+                    &["input", "skuIds"],
+                    format!("SKU {} needs an English declaration name (or a name) for the warehouse.", s.code),
+                ));
+            }
+            if errors.is_empty() {
+                to_send.push((
+                    outcomes.len(),
+                    NewWarehouseSku {
+                        reference: s.code.clone(),
+                        name_en: name.unwrap_or_default(),
+                        name_cn: s.decl_name_cn.clone(),
+                        with_battery: false,
+                        regions: regions.clone(),
+                        origin_country: s.origin_country.clone(),
+                        hs_code: s.hs_code.clone(),
+                        declared_value_minor: s.decl_value_minor,
+                        declared_currency: s.decl_currency.clone(),
+                        weight_grams: s.weight_grams,
+                    },
+                ));
+            }
+            outcomes.push(SkuOutcome { sku_id: *id, sku: Some(s.clone()), errors });
+        }
+        if to_send.is_empty() {
+            return Ok(outcomes);
+        }
+        let batch: Vec<NewWarehouseSku> = to_send.iter().map(|(_, s)| s.clone()).collect();
+        let results = self
+            .call(acc.id, |c, token| {
+                let batch = batch.clone();
+                async move { c.create_skus(&token, &batch).await }
+            })
+            .await
+            .map_err(|e| e.into_domain(&["input", "skuIds"]))?;
+        let now = Utc::now();
+        let txn = begin_write(&self.db).await?;
+        let mut changes = Vec::new();
+        for ((pos, _), result) in to_send.iter().zip(results) {
+            let outcome = &mut outcomes[*pos];
+            match result {
+                Ok(mfskuid) => {
+                    let Some(s) = outcome.sku.as_ref() else { continue };
+                    // A SKU already reviewed keeps its state; a new one is a draft [seed 003].
+                    let status = match (s.warehouse_sku_id.as_deref() == Some(mfskuid.as_str()), s.warehouse_status) {
+                        (true, st) if st != WarehouseSkuStatus::NotSubmitted => st,
+                        _ => WarehouseSkuStatus::Draft,
+                    };
+                    sku::Entity::update_many()
+                        .col_expr(sku::Column::WarehouseAccountId, Expr::value(acc.id))
+                        .col_expr(sku::Column::WarehouseSkuId, Expr::value(mfskuid.clone()))
+                        .col_expr(sku::Column::WarehouseStatus, Expr::value(status))
+                        .col_expr(sku::Column::WarehouseSyncedAt, Expr::value(now))
+                        .col_expr(sku::Column::UpdatedAt, Expr::value(now))
+                        .filter(sku::Column::Id.eq(s.id))
+                        .exec(&txn)
+                        .await?;
+                    changes.push(Change {
+                        action: "sku.pushed_to_warehouse",
+                        entity_type: "Sku",
+                        entity_id: Some(s.id),
+                        data: Some(serde_json::json!({ "warehouseSkuId": mfskuid, "accountId": acc.id })),
+                    });
+                }
+                Err(r) => outcome.errors.push(UserError::new(
+                    UserErrorCode::ProviderRejected,
+                    &["input", "skuIds"],
+                    format!(
+                        "OrangeConnex refused SKU {}: {} ({})",
+                        outcome.sku.as_ref().map(|s| s.code.as_str()).unwrap_or_default(),
+                        r.message,
+                        r.code
+                    ),
+                )),
+            }
+        }
+        let events = audit::record_many(&txn, org, By::Actor(actor), changes).await?;
+        txn.commit().await?;
+        self.bus.publish_all(events);
+        // Return the SKUs as stored now.
+        let fresh = super::skus_by_id(&self.db, org, &found.keys().copied().collect::<Vec<_>>()).await?;
+        for o in &mut outcomes {
+            if let Some(s) = fresh.get(&o.sku_id) {
+                o.sku = Some(s.clone());
+            }
+        }
+        Ok(outcomes)
+    }
+
+    /// `pullWarehouseSkus`: OC's SKUs updated since `since` (default: a year) onto the catalogue.
+    pub async fn pull_skus(
+        &self,
+        actor: &Actor,
+        account_id: Uuid,
+        since: Option<chrono::DateTime<Utc>>,
+    ) -> DomainResult<PullOutcome> {
+        actor.require_write()?;
+        let acc = self.account(actor.tenant(), account_id).await?;
+        self.pull_skus_of(&acc, since, Some(actor)).await
+    }
+
+    /// Pulls for one account (also run by the polling job, with `by = None`).
+    pub async fn pull_skus_of(
+        &self,
+        acc: &entity::account::Model,
+        since: Option<chrono::DateTime<Utc>>,
+        by: Option<&Actor>,
+    ) -> DomainResult<PullOutcome> {
+        let org = acc.organization_id;
+        let now = Utc::now();
+        let since = since.unwrap_or(now - Duration::days(365));
+        if since > now {
+            return Err(DomainError::user(UserErrorCode::Invalid, &["input", "since"], "since is in the future."));
+        }
+        // Open-ended: OC's times have whole seconds, so "until now" could miss this second's changes.
+        let q = SkuQuery { since: Some(since), until: None, references: Vec::new() };
+        let rows = self
+            .call(acc.id, |c, token| {
+                let q = q.clone();
+                async move { c.query_skus(&token, &q).await }
+            })
+            .await
+            .map_err(|e| e.into_domain(&["input", "accountId"]))?;
+        let mut out = PullOutcome { fetched: rows.len(), ..PullOutcome::default() };
+        // Catalogue SKUs by code among the references and seller SKUs named.
+        let codes: Vec<String> =
+            rows.iter().flat_map(|r| r.reference.iter().chain(r.seller_sku.iter()).cloned()).collect();
+        let mut by_code: HashMap<String, sku::Model> = HashMap::new();
+        for chunk in codes.chunks(500) {
+            by_code.extend(
+                sku::Entity::find()
+                    .filter(sku::Column::OrganizationId.eq(org))
+                    .filter(sku::Column::Code.is_in(chunk.iter().cloned()))
+                    .all(&self.db)
+                    .await?
+                    .into_iter()
+                    .map(|s| (s.code.clone(), s)),
+            );
+        }
+        let txn = begin_write(&self.db).await?;
+        let mut changes = Vec::new();
+        for r in &rows {
+            let local = r
+                .reference
+                .as_ref()
+                .and_then(|c| by_code.get(c))
+                .or_else(|| r.seller_sku.as_ref().and_then(|c| by_code.get(c)));
+            let Some(s) = local else {
+                out.unmatched += 1;
+                continue;
+            };
+            if s.warehouse_account_id.is_some_and(|a| a != acc.id) && s.warehouse_sku_id.is_some() {
+                out.unmatched += 1;
+                continue;
+            }
+            let status = review_status(r.review);
+            sku::Entity::update_many()
+                .col_expr(sku::Column::WarehouseAccountId, Expr::value(acc.id))
+                .col_expr(sku::Column::WarehouseSkuId, Expr::value(r.warehouse_sku_id.clone()))
+                .col_expr(sku::Column::WarehouseSellerSku, Expr::value(r.seller_sku.clone()))
+                .col_expr(sku::Column::WarehouseStatus, Expr::value(status))
+                .col_expr(sku::Column::WarehouseSyncedAt, Expr::value(now))
+                .col_expr(sku::Column::UpdatedAt, Expr::value(now))
+                .filter(sku::Column::Id.eq(s.id))
+                .exec(&txn)
+                .await?;
+            out.linked += 1;
+            if s.warehouse_status != status || s.warehouse_sku_id.as_deref() != Some(r.warehouse_sku_id.as_str()) {
+                changes.push(Change {
+                    action: "sku.warehouse_status_changed",
+                    entity_type: "Sku",
+                    entity_id: Some(s.id),
+                    data: Some(serde_json::json!({ "warehouseSkuId": r.warehouse_sku_id, "status": status })),
+                });
+            }
+        }
+        let by = by.map_or(By::System, By::Actor);
+        let events = audit::record_many(&txn, org, by, changes).await?;
+        txn.commit().await?;
+        self.bus.publish_all(events);
+        Ok(out)
+    }
+}
