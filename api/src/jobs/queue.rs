@@ -174,6 +174,19 @@ pub async fn set_progress(db: &impl ConnectionTrait, id: Uuid, progress: Value) 
     Ok(())
 }
 
+/// Frees a running job's de-duplication key inside the caller's transaction. For handlers
+/// whose business outcome is final before the runner records the job's end: work enqueued
+/// after that commit (a retry the user asked for) gets a job of its own instead of being
+/// folded into this one, which is about to finish without doing it.
+pub async fn release_key(db: &impl ConnectionTrait, id: Uuid) -> DomainResult<()> {
+    job::Entity::update_many()
+        .col_expr(job::Column::JobKey, Expr::value(Option::<String>::None))
+        .filter(job::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Terminal success. The key is released so the same work can be enqueued again later.
 pub async fn complete(db: &impl ConnectionTrait, id: Uuid, worker: &str) -> DomainResult<bool> {
     finish(db, id, worker, JobStatus::Succeeded, None).await

@@ -64,11 +64,14 @@ pub enum Outcome {
     Failed(String),
 }
 
-/// One attempt. `last_attempt`: a retryable failure is recorded as FAILED instead.
+/// One attempt by job `job_id`. `last_attempt`: a retryable failure is recorded as FAILED
+/// instead. A final outcome frees the job's key in the same transaction, so a
+/// `retryWriteBack` right after it queues a new job rather than finding this one.
 pub async fn run(
     db: &DatabaseConnection,
     bus: &EventBus,
     accounts: &Accounts,
+    job_id: Uuid,
     order_id: Uuid,
     last_attempt: bool,
 ) -> DomainResult<Outcome> {
@@ -99,6 +102,9 @@ pub async fn run(
         .filter(order::Column::WriteBackStatus.eq(WriteBackStatus::Pending))
         .exec(&txn)
         .await?;
+    if status != WriteBackStatus::Pending {
+        queue::release_key(&txn, job_id).await?;
+    }
     let mut events = Vec::new();
     if res.rows_affected == 1 && status != WriteBackStatus::Pending {
         let action =
