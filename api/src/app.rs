@@ -308,7 +308,14 @@ impl Application {
         let router = self.router();
         let shutdown = self.state.services.shutdown.clone();
         let token = shutdown.clone();
-        let serve = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        // Nagle off: a response written in pieces must not wait out the peer's delayed ACK
+        // (up to 40 ms a request on keep-alive connections).
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |stream: &mut tokio::net::TcpStream| {
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
+        let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 tokio::select! {
                     () = signal => {},

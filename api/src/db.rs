@@ -15,6 +15,9 @@ pub fn is_sqlite(url: &str) -> bool {
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut opt = ConnectOptions::new(url.to_owned());
     opt.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(10));
+    // A pooled connection is pinged only after 30 s idle, not on every checkout: the ping
+    // is a round trip to the server before each statement outside a transaction.
+    opt.test_before_acquire_if_idle_for(Duration::from_secs(30));
     if is_sqlite(url) {
         // WAL lets readers run beside the single writer; busy_timeout makes writers queue
         // instead of failing; foreign keys are off by default in SQLite.

@@ -7,6 +7,12 @@ use clap::{Parser, Subcommand};
 
 use api::{Application, Settings, domain::identity::OrgChoice, graphql::sdl};
 
+/// mimalloc rather than the system allocator: a GraphQL response is thousands of small
+/// short-lived allocations (rows, strings, values), where glibc malloc cost ~25 % of the
+/// server's CPU under `bench/profile a` (see bench/RESULTS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "shipgate", version, about = "Shipgate GraphQL API server")]
 struct Cli {

@@ -208,7 +208,9 @@ async fn api_key_auth(app: TestApp) {
         .await;
     assert_eq!(up["data"]["createApiKey"]["userErrors"][0]["code"], "ROLE_NOT_ALLOWED");
 
-    // Revoked: refused at the door with 401.
+    // Revoked: refused at the door with 401, even though the key was verified a moment
+    // before (and so remembered by the auth cache).
+    assert_eq!(app.post("{ organization { name } }", json!({}), Some(&secret)).await.0, 200);
     let rev = app
         .gql(
             "mutation($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { revokedAt } } }",
@@ -228,6 +230,8 @@ async fn api_key_auth(app: TestApp) {
 async fn deactivated_user_is_locked_out(app: TestApp) {
     let owner = app.sign_up("Org", "owner@example.com").await;
     let op = app.add_user(&owner, "op@example.com", "OPERATOR").await;
+    // Used just before (so remembered by the auth cache).
+    assert_eq!(app.post(ME, json!({}), Some(&op.access)).await.0, 200);
     let d = app
         .gql(
             "mutation($u: ID!) { deactivateUser(input: { userId: $u }) { user { active } userErrors { code } } }",

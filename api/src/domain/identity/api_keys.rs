@@ -104,6 +104,7 @@ impl Identity {
             })
         })
         .await?;
+        self.auth_cache.invalidate();
         self.bus.publish_all(event);
         Ok(model)
     }

@@ -4,6 +4,7 @@
 mod api_keys;
 mod audit_log;
 mod authn;
+mod authn_cache;
 mod sessions;
 mod users;
 
@@ -29,6 +30,7 @@ pub struct Identity {
     hasher: PasswordHasherPool,
     bus: EventBus,
     refresh_ttl_secs: i64,
+    auth_cache: Arc<authn_cache::AuthCache>,
 }
 
 impl Identity {
@@ -39,6 +41,6 @@ impl Identity {
         bus: EventBus,
         refresh_ttl_secs: i64,
     ) -> Self {
-        Self { db, jwt, hasher, bus, refresh_ttl_secs }
+        Self { db, jwt, hasher, bus, refresh_ttl_secs, auth_cache: Arc::default() }
     }
 }

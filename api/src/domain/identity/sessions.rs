@@ -242,6 +242,7 @@ impl Identity {
                 })
             })
             .await?;
+            self.auth_cache.invalidate();
             self.bus.publish_all(events);
         }
         Ok(())

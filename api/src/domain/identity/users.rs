@@ -179,6 +179,7 @@ impl Identity {
             })
         })
         .await?;
+        self.auth_cache.invalidate();
         self.bus.publish_all([event]);
         Ok(view)
     }
@@ -229,6 +230,7 @@ impl Identity {
             })
         })
         .await?;
+        self.auth_cache.invalidate();
         self.bus.publish_all([event]);
         Ok(view)
     }
