@@ -344,7 +344,8 @@ async fn get_orders(State(fake): State<Arc<EbayFake>>, headers: HeaderMap, Query
     }
     let limit: usize = match q.limit.as_deref().map(str::parse) {
         None => 50,
-        Some(Ok(n)) if (1..=1000).contains(&n) => n,
+        // eBay: `limit` 1 to 200, default 50.
+        Some(Ok(n)) if (1..=200).contains(&n) => n,
         _ => {
             return api_error(StatusCode::BAD_REQUEST, 30700, "The value of 'limit' is invalid.");
         }
@@ -404,10 +405,6 @@ async fn get_orders(State(fake): State<Arc<EbayFake>>, headers: HeaderMap, Query
         None => 0,
     };
     let total = sorted.len() - start;
-    let page: Vec<Value> =
-        sorted.iter().skip(start + offset).take(limit).filter_map(|(_, _, i)| orders.get(*i).cloned()).collect();
-    drop(index);
-    drop(orders);
     let base = lock(&fake.base_url).clone();
     let link = |off: usize| {
         let mut url = format!("{base}/sell/fulfillment/v1/order?limit={limit}&offset={off}");
@@ -416,14 +413,33 @@ async fn get_orders(State(fake): State<Arc<EbayFake>>, headers: HeaderMap, Query
         }
         url
     };
-    let mut body = json!({ "href": link(offset), "total": total, "limit": limit, "offset": offset, "orders": page });
-    if offset + limit < total {
-        body["next"] = json!(link(offset + limit));
+    // Serialised straight from the stored orders (no copy of the page).
+    let body = OrderPage {
+        href: link(offset),
+        total,
+        limit,
+        offset,
+        orders: sorted.iter().skip(start + offset).take(limit).filter_map(|(_, _, i)| orders.get(*i)).collect(),
+        next: (offset + limit < total).then(|| link(offset + limit)),
+        prev: (offset > 0).then(|| link(offset.saturating_sub(limit))),
+    };
+    match serde_json::to_vec(&body) {
+        Ok(bytes) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
+        Err(_) => api_error(StatusCode::INTERNAL_SERVER_ERROR, 10001, "System error."),
     }
-    if offset > 0 {
-        body["prev"] = json!(link(offset.saturating_sub(limit)));
-    }
-    Json(body).into_response()
+}
+
+#[derive(serde::Serialize)]
+struct OrderPage<'a> {
+    href: String,
+    total: usize,
+    limit: usize,
+    offset: usize,
+    orders: Vec<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prev: Option<String>,
 }
 
 async fn create_fulfillment(

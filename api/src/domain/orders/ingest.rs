@@ -1,19 +1,27 @@
-//! Writing downloaded marketplace orders: one page = one transaction of three
-//! statements (look up existing, upsert orders, insert new orders' lines), idempotent:
+//! Writing downloaded marketplace orders: one page = one transaction of two or three
+//! statements (upsert orders, insert new orders' lines, link their SKUs), idempotent:
 //! re-downloading an unchanged order writes nothing, a changed one updates only the
 //! platform's fields (local work — channel, SKU fixes, push state — is kept).
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entity::{
     enums::{FulfillmentStatus, Platform, WriteBackStatus},
     order, order_item, sku,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, sea_query::OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    sea_query::{Alias, Expr, ExprTrait, OnConflict},
+};
 use uuid::Uuid;
 
 use crate::{connectors::marketplace::MarketOrder, error::DomainResult};
+
+/// The proposed row of an `ON CONFLICT … DO UPDATE`.
+fn excluded() -> Alias {
+    Alias::new("excluded")
+}
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct IngestCounts {
@@ -54,112 +62,104 @@ pub async fn upsert_page(
             }
         }
     }
-    let existing: HashMap<String, (Uuid, Option<DateTime<Utc>>)> = order::Entity::find()
-        .select_only()
-        .column(order::Column::PlatformOrderId)
-        .column(order::Column::Id)
-        .column(order::Column::PlatformUpdatedAt)
-        .filter(order::Column::AccountId.eq(account_id))
-        .filter(order::Column::PlatformOrderId.is_in(latest.keys().copied()))
-        .into_tuple::<(String, Uuid, Option<DateTime<Utc>>)>()
-        .all(db)
+    let now = Utc::now();
+    // Every order of the page goes to one upsert with a fresh id; the conflict rule updates
+    // an existing row only when the platform's copy is newer. RETURNING then names the rows
+    // written: a fresh id means inserted, an older id updated, a missing order unchanged.
+    // (No look-up first: its plan depends on table statistics, which a bulk download
+    // outruns — at 100,000 orders it had turned into an account-wide scan per page.)
+    let fresh: HashMap<&str, Uuid> = latest.keys().map(|pid| (*pid, Uuid::now_v7())).collect();
+    let rows: Vec<order::ActiveModel> = latest
+        .iter()
+        .map(|(pid, o)| {
+            let r = &o.recipient;
+            order::ActiveModel {
+                id: Set(fresh[pid]),
+                organization_id: Set(organization_id),
+                account_id: Set(account_id),
+                platform: Set(platform),
+                platform_order_id: Set(o.platform_order_id.clone()),
+                platform_status: Set(o.platform_status.clone()),
+                buyer_name: Set(o.buyer_name.clone()),
+                buyer_email: Set(o.buyer_email.clone()),
+                recipient_name: Set(r.name.clone()),
+                recipient_phone: Set(r.phone.clone()),
+                recipient_email: Set(r.email.clone()),
+                recipient_company: Set(r.company.clone()),
+                address_line1: Set(r.line1.clone()),
+                address_line2: Set(r.line2.clone()),
+                city: Set(r.city.clone()),
+                state: Set(r.state.clone()),
+                postal_code: Set(r.postal_code.clone()),
+                country_code: Set(r.country_code.clone()),
+                currency: Set(o.currency.clone()),
+                total_minor: Set(o.total_minor),
+                shipping_minor: Set(o.shipping_minor),
+                fulfillment_status: Set(FulfillmentStatus::Unpushed),
+                write_back_status: Set(WriteBackStatus::NotRequested),
+                write_back_error: Set(None),
+                channel_id: Set(None),
+                tracking_number: Set(None),
+                last_operation_message: Set(None),
+                last_error_code: Set(None),
+                version: Set(0),
+                ordered_at: Set(o.ordered_at),
+                platform_updated_at: Set(Some(o.updated_at)),
+                pushed_at: Set(None),
+                shipped_at: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+        })
+        .collect();
+    let stored = Expr::col((order::Entity, order::Column::PlatformUpdatedAt));
+    let written: std::collections::HashSet<Uuid> = order::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([order::Column::AccountId, order::Column::PlatformOrderId])
+                .update_columns([
+                    order::Column::PlatformStatus,
+                    order::Column::BuyerName,
+                    order::Column::BuyerEmail,
+                    order::Column::Currency,
+                    order::Column::TotalMinor,
+                    order::Column::ShippingMinor,
+                    order::Column::PlatformUpdatedAt,
+                    order::Column::UpdatedAt,
+                ])
+                .action_and_where(
+                    stored.clone().is_null().or(stored.lt(Expr::col((excluded(), order::Column::PlatformUpdatedAt)))),
+                )
+                .to_owned(),
+        )
+        .exec_with_returning_keys(db)
         .await?
         .into_iter()
-        .map(|(pid, id, at)| (pid, (id, at)))
         .collect();
-
-    let now = Utc::now();
-    let mut rows = Vec::new();
     let mut lines = Vec::new();
     for (pid, o) in &latest {
-        let id = match existing.get(*pid) {
-            Some((_, Some(at))) if *at >= o.updated_at => {
-                counts.unchanged += 1;
-                continue;
-            }
-            Some((id, _)) => {
-                counts.updated += 1;
-                *id
-            }
-            None => {
-                counts.new += 1;
-                let id = Uuid::now_v7();
-                for item in &o.items {
-                    lines.push(order_item::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        organization_id: Set(organization_id),
-                        order_id: Set(id),
-                        platform_item_id: Set(Some(item.platform_item_id.clone())),
-                        platform_sku: Set(item.sku.clone()),
-                        title: Set(item.title.clone()),
-                        quantity: Set(item.quantity),
-                        unit_price_minor: Set(item.unit_price_minor),
-                        sku_id: Set(None),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                    });
-                }
-                id
-            }
-        };
-        let r = &o.recipient;
-        rows.push(order::ActiveModel {
-            id: Set(id),
-            organization_id: Set(organization_id),
-            account_id: Set(account_id),
-            platform: Set(platform),
-            platform_order_id: Set(o.platform_order_id.clone()),
-            platform_status: Set(o.platform_status.clone()),
-            buyer_name: Set(o.buyer_name.clone()),
-            buyer_email: Set(o.buyer_email.clone()),
-            recipient_name: Set(r.name.clone()),
-            recipient_phone: Set(r.phone.clone()),
-            recipient_email: Set(r.email.clone()),
-            recipient_company: Set(r.company.clone()),
-            address_line1: Set(r.line1.clone()),
-            address_line2: Set(r.line2.clone()),
-            city: Set(r.city.clone()),
-            state: Set(r.state.clone()),
-            postal_code: Set(r.postal_code.clone()),
-            country_code: Set(r.country_code.clone()),
-            currency: Set(o.currency.clone()),
-            total_minor: Set(o.total_minor),
-            shipping_minor: Set(o.shipping_minor),
-            fulfillment_status: Set(FulfillmentStatus::Unpushed),
-            write_back_status: Set(WriteBackStatus::NotRequested),
-            write_back_error: Set(None),
-            channel_id: Set(None),
-            tracking_number: Set(None),
-            last_operation_message: Set(None),
-            last_error_code: Set(None),
-            version: Set(0),
-            ordered_at: Set(o.ordered_at),
-            platform_updated_at: Set(Some(o.updated_at)),
-            pushed_at: Set(None),
-            shipped_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        });
+        let id = fresh[pid];
+        if !written.contains(&id) {
+            continue;
+        }
+        counts.new += 1;
+        for item in &o.items {
+            lines.push(order_item::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                organization_id: Set(organization_id),
+                order_id: Set(id),
+                platform_item_id: Set(Some(item.platform_item_id.clone())),
+                platform_sku: Set(item.sku.clone()),
+                title: Set(item.title.clone()),
+                quantity: Set(item.quantity),
+                unit_price_minor: Set(item.unit_price_minor),
+                sku_id: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            });
+        }
     }
-    if !rows.is_empty() {
-        order::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::columns([order::Column::AccountId, order::Column::PlatformOrderId])
-                    .update_columns([
-                        order::Column::PlatformStatus,
-                        order::Column::BuyerName,
-                        order::Column::BuyerEmail,
-                        order::Column::Currency,
-                        order::Column::TotalMinor,
-                        order::Column::ShippingMinor,
-                        order::Column::PlatformUpdatedAt,
-                        order::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
-    }
+    counts.updated = written.len() as u64 - counts.new;
+    counts.unchanged = latest.len() as u64 - written.len() as u64;
     if !lines.is_empty() {
         // Lines whose seller SKU is already in the catalogue are linked at once.
         let codes: std::collections::HashSet<String> =

@@ -26,7 +26,8 @@ use crate::connectors::{
 };
 
 pub const SCOPES: &str = "https://api.ebay.com/oauth/api_scope https://api.ebay.com/oauth/api_scope/sell.fulfillment";
-const PAGE_SIZE: u32 = 100;
+/// getOrders' largest page (`limit`: default 50, maximum 200).
+const PAGE_SIZE: u32 = 200;
 
 #[derive(Debug, Clone)]
 pub struct Ebay {
