@@ -133,7 +133,7 @@ impl Fulfilment {
                 lines.iter().map(|(i, s)| (i, s.as_ref())).collect();
             let mut snap = snapshot::build(o, &refs);
             let edit = existing.get(&o.id).or_else(|| edited_before.get(&o.id)).filter(|w| w.edited_at.is_some());
-            if let Some(prev) = edit.and_then(|w| serde_json::from_value::<Snapshot>(w.snapshot.clone()).ok()) {
+            if let Some(prev) = edit.and_then(|w| Snapshot::deserialize(&w.snapshot).ok()) {
                 snap.apply_edits(prev);
             }
             let snap = snapshot::normalise(snap, ch.address_policy);
@@ -434,9 +434,7 @@ pub async fn book_chunk(
     let mut changes = Vec::new();
     let mut bookings: Vec<Booked> = Vec::new();
     for o in &pushing {
-        let snap = waybills
-            .get(&o.id)
-            .and_then(|w| serde_json::from_value::<Snapshot>(w.snapshot.clone()).ok().map(|s| (w, s)));
+        let snap = waybills.get(&o.id).and_then(|w| Snapshot::deserialize(&w.snapshot).ok().map(|s| (w, s)));
         match snap {
             // Accepted by a provider that assigns the number later: the polling job
             // finishes it.
@@ -602,7 +600,7 @@ async fn call_remote(
         if p.books_in_transaction() {
             continue;
         }
-        let Ok(snap) = serde_json::from_value::<Snapshot>(w.snapshot.clone()) else { continue };
+        let Ok(snap) = Snapshot::deserialize(&w.snapshot) else { continue };
         groups.entry(ch.id).or_default().push((o, w, snap));
     }
     if groups.is_empty() {

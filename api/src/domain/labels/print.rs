@@ -8,6 +8,7 @@
 //! records the print. If one did change (a reset raced the print), the batch is read and
 //! rendered once more.
 
+use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -255,7 +256,7 @@ impl Labels {
                 outcomes.push(Some(r));
                 continue;
             }
-            match serde_json::from_value::<Snapshot>(w.snapshot.clone()) {
+            match Snapshot::deserialize(&w.snapshot) {
                 Ok(snap) => {
                     outcomes.push(None);
                     printable.push((w, snap));
