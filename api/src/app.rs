@@ -32,7 +32,7 @@ use crate::{
     domain::{
         accounts::{Accounts, PlatformConnector},
         catalog::Catalog,
-        channels::Channels,
+        channels::{Channels, carriers::Carriers},
         fulfilment::{Fulfilment, Providers, provider::LogisticsProvider},
         labels::{Labels, Links},
         orders::Orders,
@@ -98,6 +98,7 @@ pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Res
     let orders = Orders::new(db.clone(), bus.clone());
     let catalog = Catalog::new(db.clone(), bus.clone());
     let channels = Channels::new(db.clone(), bus.clone());
+    let carriers = Carriers::new(db.clone(), bus.clone(), accounts.clone());
     let warehouse = Warehouse::new(
         db.clone(),
         bus.clone(),
@@ -122,6 +123,7 @@ pub fn services(settings: Arc<Settings>, db: sea_orm::DatabaseConnection) -> Res
         orders,
         catalog,
         channels,
+        carriers,
         fulfilment,
         labels,
         reports,
@@ -148,13 +150,14 @@ fn marketplace_connectors(settings: &Settings) -> Result<HashMap<Platform, Platf
     let sandbox_base = format!("{}/sandbox/ebay", settings.public_url);
     let configured = e.client_id.is_some() && e.client_secret.is_some() && e.ru_name.is_some();
     if configured || settings.sandbox {
-        let (auth_base, api_base) = if configured {
+        let (auth_base, api_base, identity_base) = if configured {
             (
                 e.auth_base.clone().unwrap_or_else(|| "https://auth.ebay.com".into()),
                 e.api_base.clone().unwrap_or_else(|| "https://api.ebay.com".into()),
+                e.identity_base.clone().unwrap_or_else(|| "https://apiz.ebay.com".into()),
             )
         } else {
-            (sandbox_base.clone(), sandbox_base)
+            (sandbox_base.clone(), sandbox_base.clone(), sandbox_base)
         };
         let app = AppCredentials {
             client_id: e.client_id.clone().unwrap_or_else(|| ebay_fake::SANDBOX_CLIENT_ID.into()),
@@ -167,8 +170,11 @@ fn marketplace_connectors(settings: &Settings) -> Result<HashMap<Platform, Platf
         map.insert(
             Platform::Ebay,
             PlatformConnector::marketplace(
-                Arc::new(Ebay::new(http.clone(), auth_base, api_base).with_rate_limits(if configured {
-                    RateLimits::default().with("getOrders", 5.0, 10).with("createShippingFulfillment", 5.0, 10)
+                Arc::new(Ebay::new(http.clone(), auth_base, api_base).with_identity_base(identity_base).with_rate_limits(if configured {
+                    RateLimits::default()
+                        .with("getOrders", 5.0, 10)
+                        .with("createShippingFulfillment", 5.0, 10)
+                        .with("getShippingFulfillments", 5.0, 10)
                 } else {
                     sandbox_limits()
                 })),
@@ -223,18 +229,26 @@ fn marketplace_connectors(settings: &Settings) -> Result<HashMap<Platform, Platf
             a.application_id.clone().unwrap_or_else(|| amazon_fake::SANDBOX_APPLICATION_ID.into()),
             pick(&a.consent_url, "https://sellercentral.amazon.com", "sellercentral"),
             pick(&a.lwa_url, "https://api.amazon.com", "lwa"),
-            pick(&a.api_url, "https://sellingpartnerapi-na.amazon.com", "sp"),
+            crate::connectors::marketplace::amazon::SpApiHosts {
+                na: pick(&a.api_url_na, "https://sellingpartnerapi-na.amazon.com", "na"),
+                eu: pick(&a.api_url_eu, "https://sellingpartnerapi-eu.amazon.com", "eu"),
+                fe: pick(&a.api_url_fe, "https://sellingpartnerapi-fe.amazon.com", "fe"),
+            },
         )
         .with_rate_limits(if amazon_configured {
-            // SP-API Orders v0 usage plans: getOrders 0.0167/s burst 20, getOrderItems
-            // 0.5/s burst 30, confirmShipment 2/s burst 10.
-            RateLimits::default().with("getOrders", 0.0167, 20).with("getOrderItems", 0.5, 30).with(
-                "confirmShipment",
-                2.0,
-                10,
-            )
+            // SP-API usage plans (selling-partner-api-models): searchOrders 0.0056/s burst
+            // 20, getOrder 0.5/s burst 30 (orders_2026-01-01.json), confirmShipment 2/s
+            // burst 10 (ordersV0.json), getMarketplaceParticipations 0.016/s burst 15
+            // (sellers.json).
+            RateLimits::default()
+                .with("searchOrders", 0.0056, 20)
+                .with("getOrder", 0.5, 30)
+                .with("confirmShipment", 2.0, 10)
+                .with("getMarketplaceParticipations", 0.016, 15)
         } else {
-            sandbox_limits()
+            ["searchOrders", "getOrder", "confirmShipment", "getMarketplaceParticipations"]
+                .into_iter()
+                .fold(RateLimits::default(), |l, op| l.with(op, 200.0, 400))
         });
         let app = AppCredentials {
             client_id: a.client_id.clone().unwrap_or_else(|| amazon_fake::SANDBOX_CLIENT_ID.into()),

@@ -113,8 +113,12 @@ pub struct AmazonSettings {
     pub consent_url: Option<String>,
     /// Login with Amazon host, e.g. `https://api.amazon.com`.
     pub lwa_url: Option<String>,
-    /// SP-API regional host, e.g. `https://sellingpartnerapi-na.amazon.com`.
-    pub api_url: Option<String>,
+    /// SP-API host of each selling region: `SHIPGATE_AMAZON_API_URL_NA` (or the older
+    /// `SHIPGATE_AMAZON_API_URL`), `_EU`, `_FE`; defaults
+    /// `https://sellingpartnerapi-{na,eu,fe}.amazon.com`.
+    pub api_url_na: Option<String>,
+    pub api_url_eu: Option<String>,
+    pub api_url_fe: Option<String>,
 }
 
 /// The ERP's eBay app (one per deployment; sellers consent to it). Empty values with
@@ -128,6 +132,8 @@ pub struct EbaySettings {
     pub auth_base: Option<String>,
     /// API host, e.g. `https://api.ebay.com`.
     pub api_base: Option<String>,
+    /// Identity API host, e.g. `https://apiz.ebay.com` (the seller's eBay user id).
+    pub identity_base: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -286,6 +292,7 @@ impl Settings {
                 ru_name: lookup("SHIPGATE_EBAY_RUNAME"),
                 auth_base: lookup("SHIPGATE_EBAY_AUTH_URL"),
                 api_base: lookup("SHIPGATE_EBAY_API_URL"),
+                identity_base: lookup("SHIPGATE_EBAY_IDENTITY_URL"),
             },
             aliexpress_url: lookup("SHIPGATE_ALIEXPRESS_URL"),
             aliexpress_md5: lookup("SHIPGATE_ALIEXPRESS_SIGN_METHOD").is_some_and(|m| m.eq_ignore_ascii_case("md5")),
@@ -296,7 +303,9 @@ impl Settings {
                 application_id: lookup("SHIPGATE_AMAZON_APPLICATION_ID"),
                 consent_url: lookup("SHIPGATE_AMAZON_CONSENT_URL"),
                 lwa_url: lookup("SHIPGATE_AMAZON_LWA_URL"),
-                api_url: lookup("SHIPGATE_AMAZON_API_URL"),
+                api_url_na: lookup("SHIPGATE_AMAZON_API_URL_NA").or_else(|| lookup("SHIPGATE_AMAZON_API_URL")),
+                api_url_eu: lookup("SHIPGATE_AMAZON_API_URL_EU"),
+                api_url_fe: lookup("SHIPGATE_AMAZON_API_URL_FE"),
             },
             orangeconnex: OrangeConnexSettings {
                 client_key: lookup("SHIPGATE_ORANGECONNEX_CLIENT_KEY"),

@@ -98,6 +98,9 @@ pub enum UserErrorCode {
     TrackingNumberUnprintable,
     /// Push to OrangeConnex: an eBay order id is not in eBay's `NN-NNNNN-NNNNN` form.
     OrderIdFormat,
+    /// Push to OrangeConnex: an eBay order's seller eBay user id (OC's `ebayId`) is unknown;
+    /// reconnect the eBay account so its username is read, then push again.
+    EbayIdMissing,
     /// Push to OrangeConnex (or an inbound order): a SKU is not registered and approved
     /// in the warehouse (no MFSKUID yet); push the SKU to the warehouse first.
     SkuNotInWarehouse,
@@ -105,6 +108,22 @@ pub enum UserErrorCode {
     CancelRefusedAfterPicking,
     /// The provider account's authorization expired or was revoked; reauthorize it.
     AccountNeedsReauthorization,
+    /// Push: the order was cancelled (or refunded) on the marketplace.
+    MarketplaceCancelled,
+    /// Push: the buyer asked the marketplace to cancel the order (or for a refund).
+    MarketplaceCancelRequested,
+    /// Push: the order was already shipped on the marketplace, outside Shipgate.
+    MarketplaceShipped,
+    /// Push: the marketplace has not released the order for shipping (unpaid, under review).
+    MarketplaceNotPaid,
+    /// Write-back: the channel has no carrier identifier for this marketplace; set one
+    /// with `setChannelCarrier` (the message names the channel and the marketplace).
+    CarrierNotMapped,
+    /// Write-back: the marketplace does not accept the channel's carrier identifier for
+    /// this seller (not in the account's carrier list).
+    CarrierNotAccepted,
+    /// Write-back: the marketplace refused the tracking update.
+    WriteBackRejected,
 }
 
 impl UserErrorCode {

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     config::Settings,
     domain::{
-        accounts::Accounts, catalog::Catalog, channels::Channels, fulfilment::Fulfilment, identity::Identity,
+        accounts::Accounts, catalog::Catalog, channels::Channels, channels::carriers::Carriers, fulfilment::Fulfilment, identity::Identity,
         labels::Labels, orders::Orders, reports::Reports, warehouse::Warehouse,
     },
     events::EventBus,
@@ -25,6 +25,7 @@ pub struct Services {
     pub orders: Orders,
     pub catalog: Catalog,
     pub channels: Channels,
+    pub carriers: Carriers,
     pub fulfilment: Fulfilment,
     pub labels: Labels,
     pub reports: Reports,

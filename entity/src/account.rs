@@ -19,6 +19,16 @@ pub struct Model {
     pub marketplace_id: Option<String>,
     #[sea_orm(column_type = "String(StringLen::N(32))")]
     pub region: Option<String>,
+    /// The seller's user id as the platform shows it (eBay username).
+    #[sea_orm(column_type = "String(StringLen::N(200))")]
+    pub platform_user_name: Option<String>,
+    /// JSON array of every marketplace id the seller sells in (Amazon).
+    #[sea_orm(column_type = "Text")]
+    pub marketplace_ids: Option<String>,
+    /// JSON array of the carriers the platform accepts for this seller (cached list).
+    #[sea_orm(column_type = "Text")]
+    pub carriers_json: Option<String>,
+    pub carriers_fetched_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Blob")]
     pub credentials_ciphertext: Option<Vec<u8>>,
     #[sea_orm(column_type = "Blob")]

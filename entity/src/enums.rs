@@ -64,6 +64,23 @@ pub enum FulfillmentStatus {
     Cancelled,
 }
 
+/// Where an order stands on its marketplace (as opposed to in Shipgate's workflow).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize, serde::Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MarketplaceState {
+    #[sea_orm(string_value = "AWAITING_PAYMENT")]
+    AwaitingPayment,
+    #[sea_orm(string_value = "AWAITING_SHIPMENT")]
+    AwaitingShipment,
+    #[sea_orm(string_value = "SHIPPED")]
+    Shipped,
+    #[sea_orm(string_value = "CANCEL_REQUESTED")]
+    CancelRequested,
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize, serde::Deserialize)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

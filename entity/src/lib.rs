@@ -6,6 +6,7 @@ pub mod prelude;
 pub mod account;
 pub mod api_key;
 pub mod audit_event;
+pub mod carrier_mapping;
 pub mod channel;
 pub mod idempotency_key;
 pub mod inbound_order;

@@ -1,6 +1,6 @@
 //! `orders` table.
 
-use crate::enums::{FulfillmentStatus, Platform, WriteBackStatus};
+use crate::enums::{FulfillmentStatus, MarketplaceState, Platform, WriteBackStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -47,6 +47,13 @@ pub struct Model {
     pub write_back_status: WriteBackStatus,
     #[sea_orm(column_type = "Text")]
     pub write_back_error: Option<String>,
+    /// The typed code of the last write-back failure (a `UserErrorCode` name).
+    #[sea_orm(column_type = "String(StringLen::N(64))")]
+    pub write_back_error_code: Option<String>,
+    pub marketplace_state: MarketplaceState,
+    /// The marketplace the order was placed in (Amazon marketplace id).
+    #[sea_orm(column_type = "String(StringLen::N(64))")]
+    pub marketplace_id: Option<String>,
     pub channel_id: Option<Uuid>,
     #[sea_orm(column_type = "String(StringLen::N(64))")]
     pub tracking_number: Option<String>,

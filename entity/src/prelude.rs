@@ -3,6 +3,7 @@
 pub use super::account;
 pub use super::api_key;
 pub use super::audit_event;
+pub use super::carrier_mapping;
 pub use super::channel;
 pub use super::enums;
 pub use super::idempotency_key;
@@ -26,6 +27,7 @@ pub use super::waybill;
 pub use super::account::Entity as Account;
 pub use super::api_key::Entity as ApiKey;
 pub use super::audit_event::Entity as AuditEvent;
+pub use super::carrier_mapping::Entity as CarrierMapping;
 pub use super::channel::Entity as Channel;
 pub use super::idempotency_key::Entity as IdempotencyKey;
 pub use super::inbound_order::Entity as InboundOrder;

@@ -9,6 +9,7 @@ mod m20261123_000004_fulfilment;
 mod m20261123_000005_labels;
 mod m20261123_000006_reporting;
 mod m20261123_000007_orangeconnex;
+mod m20261206_000008_provider_fidelity;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_labels::Migration),
             Box::new(m20261123_000006_reporting::Migration),
             Box::new(m20261123_000007_orangeconnex::Migration),
+            Box::new(m20261206_000008_provider_fidelity::Migration),
         ]
     }
 }

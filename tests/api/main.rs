@@ -20,4 +20,5 @@ mod schema_sdl;
 mod skus;
 mod subscriptions;
 mod tenancy;
+mod fidelity;
 mod writeback;

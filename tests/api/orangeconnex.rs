@@ -35,7 +35,7 @@ const INBOUND: &str = "query($id: ID!) { inboundOrder(id: $id) { status inboundN
 const SYNC: &str = "mutation($a: ID!) { syncWarehouse(input: { accountId: $a }) { outboundUpdated trackingReceived autoFulfilledImported inboundUpdated userErrors { code message } } }";
 const REFRESH: &str =
     "mutation($a: ID!) { refreshInventory(input: { accountId: $a }) { skus rows userErrors { code message } } }";
-const SNAPSHOTS: &str = "query($s: ID!) { inventorySnapshots(filter: { skuId: $s }) { warehouseRegion warehouseCode available inTransit reserved } }";
+const SNAPSHOTS: &str = "query($s: ID!) { inventorySnapshots(filter: { skuId: $s }) { warehouseRegion countryCode warehouseCode available inTransit reserved } }";
 const MOVEMENTS: &str = "query($s: ID!, $f: DateTime!, $t: DateTime!) { stockMovements(skuId: $s, from: $f, to: $t) { movementType quantity reference occurredAt } }";
 const SET_CHANNEL: &str = "mutation($ids: [ID!]!, $c: ID!) { setOrderChannel(input: { orderIds: $ids, channelId: $c }) { results { orderId status userErrors { code message } } } }";
 const PUSH: &str = "mutation($ids: [ID!]!) { pushOrders(input: { orderIds: $ids }) { job { id } results { orderId status userErrors { code message } } } }";
@@ -174,17 +174,18 @@ async fn orangeconnex_whole_flow(app: TestApp) {
         assert!(id.starts_with("OC") && id.len() == 15 && id[2..].bytes().all(|b| b.is_ascii_digit()), "{id}");
         mf.push(id);
     }
-    // Pushing again is harmless: the same MFSKUIDs.
+    // Pushing again is harmless: the same MFSKUIDs (OC's own region code this time; GB above
+    // stands for it).
     let again = gql_ok(
         &app,
         &s,
         PUSH_SKUS,
-        json!({ "i": { "accountId": account, "skuIds": [mug], "regions": ["GB"] } }),
+        json!({ "i": { "accountId": account, "skuIds": [mug], "regions": ["UK"] } }),
         "pushSkusToWarehouse",
     )
     .await;
     assert_eq!(again["results"][0]["sku"]["warehouseSkuId"], mf[0].as_str());
-    // A region OC does not serve is refused before any call.
+    // A region OC does not serve (or a country with several OC regions) is refused before any call.
     let bad = app
         .gql(PUSH_SKUS, json!({ "i": { "accountId": account, "skuIds": [mug], "regions": ["US"] } }), Some(&s.access))
         .await;
@@ -300,11 +301,18 @@ async fn orangeconnex_whole_flow(app: TestApp) {
     let refreshed = gql_ok(&app, &s, REFRESH, json!({ "a": account }), "refreshInventory").await;
     assert_eq!(refreshed["skus"], 2, "{refreshed}");
     let snaps = app.gql(SNAPSHOTS, json!({ "s": mug }), Some(&s.access)).await["data"]["inventorySnapshots"].clone();
-    let gb_row = snaps.as_array().unwrap().iter().find(|r| r["warehouseRegion"] == "GB").unwrap().clone();
+    // OC's region code, and the ISO country of its warehouse.
+    let gb_row = snaps.as_array().unwrap().iter().find(|r| r["warehouseRegion"] == "UK").unwrap().clone();
+    assert_eq!(gb_row["countryCode"], "GB", "{snaps}");
     assert_eq!(gb_row["available"], 70, "{snaps}");
 
     // 7. Outbound: 60 eBay orders on the GB service → 2 calls (50 + 10).
     let account_ebay = fixtures::account(&app, org).await;
+    // OC's `ebayId`: the eBay username read when the account connected.
+    let mut a: entity::account::ActiveModel =
+        entity::account::Entity::find_by_id(account_ebay).one(&app.state.services.db).await.unwrap().unwrap().into();
+    a.platform_user_name = Set(Some("seller-ebay-uk".into()));
+    a.update(&app.state.services.db).await.unwrap();
     let uk = fixtures::addr("Siobhan O'Neil", "1 King's Road", "GB");
     let mut ids = Vec::new();
     for _ in 0..60 {
@@ -339,6 +347,25 @@ async fn orangeconnex_whole_flow(app: TestApp) {
     let out = app.gql(OUTBOUND, json!({ "o": ids[0] }), Some(&s.access)).await["data"]["outboundOrders"][0].clone();
     let number = out["outboundNumber"].as_str().unwrap().to_owned();
     assert!(number.starts_with("OCO") && number.ends_with("GB"), "{number}");
+
+    // An eBay order whose seller eBay id is unknown is refused (typed), never sent without `ebayId`.
+    let nameless_account = fixtures::account(&app, org).await;
+    let nameless = fixtures::order(&app, org, nameless_account, &uk, &[(Some(fixtures::uuid_of(&mug)), 1)]).await;
+    let nameless = fixtures::gid(api::graphql::ids::Kind::Order, nameless);
+    let set = app.gql(SET_CHANNEL, json!({ "ids": [nameless], "c": gb }), Some(&s.access)).await;
+    assert_eq!(set["data"]["setOrderChannel"]["results"][0]["userErrors"], json!([]), "{set}");
+    app.gql(PUSH, json!({ "ids": [nameless] }), Some(&s.access)).await;
+    let mut refused = Value::Null;
+    for _ in 0..200 {
+        refused = order_state(&app, &s, &nameless).await;
+        if refused["fulfillmentStatus"] != "PUSHING" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(refused["fulfillmentStatus"], "PUSH_FAILED", "{refused}");
+    assert_eq!(refused["lastErrorCode"], "EBAY_ID_MISSING", "{refused}");
+    assert_eq!(oc.outbound_batch_sizes(), vec![50, 10]);
 
     // 8. Packed at OC → the poll brings the tracking number: PUSHED.
     assert!(oc.set_outbound_status(&number, "PACKED"));

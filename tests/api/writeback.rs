@@ -23,12 +23,12 @@ fn awaiting(platform: &str) -> &'static str {
         "EBAY" => "NOT_STARTED",
         "ALIEXPRESS" => "WAIT_SELLER_SEND_GOODS",
         "WISH" => "APPROVED",
-        _ => "Unshipped",
+        _ => "UNSHIPPED",
     }
 }
 
 /// Connects `platform`, downloads its orders and readies 3 of them for shipping.
-async fn ready_orders(app: &TestApp, s: &Session, email: &str, platform: &str) -> Vec<(String, String)> {
+pub(crate) async fn ready_orders(app: &TestApp, s: &Session, email: &str, platform: &str) -> Vec<(String, String)> {
     let account = if platform == "EBAY" {
         crate::ebay::connect(app, s, "eBay store").await
     } else {
@@ -65,6 +65,7 @@ async fn ready_orders(app: &TestApp, s: &Session, email: &str, platform: &str) -
     assert_eq!(orders.len(), 3, "{body}");
     let ids: Vec<&str> = orders.iter().map(|(id, _)| id.as_str()).collect();
     let ch = fixtures::channel(app, s, open_channel("WB")).await;
+    map_carrier(app, s, &ch, platform, accepted_carrier(platform)).await;
     app.gql(SET_CHANNEL, json!({ "ids": ids, "c": ch }), Some(&s.access)).await;
     app.gql(PUSH, json!({ "ids": ids }), Some(&s.access)).await;
     for id in &ids {
@@ -74,8 +75,27 @@ async fn ready_orders(app: &TestApp, s: &Session, email: &str, platform: &str) -
     orders
 }
 
+/// A carrier identifier each sandbox marketplace documents and accepts.
+pub(crate) fn accepted_carrier(platform: &str) -> &'static str {
+    match platform {
+        "EBAY" => "ChinaPost",
+        "ALIEXPRESS" => "CPAM",
+        "WISH" => "ChinaAirPost",
+        _ => "China Post",
+    }
+}
+
+pub(crate) const SET_CARRIER: &str = "mutation($c: ID!, $p: Platform!, $code: String!, $name: String) { setChannelCarrier(input: { channelId: $c, platform: $p, carrierCode: $code, carrierName: $name }) { carrier { platform carrierCode global } userErrors { code field message } } }";
+
+/// Maps the channel's carrier for `platform` (as the organization's ADMIN).
+pub(crate) async fn map_carrier(app: &TestApp, s: &Session, channel: &str, platform: &str, code: &str) {
+    let body = app.gql(SET_CARRIER, json!({ "c": channel, "p": platform, "code": code }), Some(&s.access)).await;
+    assert_eq!(body["data"]["setChannelCarrier"]["userErrors"], json!([]), "{body}");
+    assert_eq!(body["data"]["setChannelCarrier"]["carrier"]["carrierCode"], code, "{body}");
+}
+
 /// The fake's record of accepted tracking updates: (order key, body).
-fn recorded(app: &TestApp, platform: &str) -> Vec<(String, Value)> {
+pub(crate) fn recorded(app: &TestApp, platform: &str) -> Vec<(String, Value)> {
     let sb = app.state.services.sandbox.as_ref().unwrap();
     let m: &Mutex<Vec<(String, Value)>> = match platform {
         "EBAY" => &sb.ebay.fulfillments,

@@ -36,6 +36,14 @@ impl Account {
         self.0.external_account_id.as_deref()
     }
     /// Whether credentials are stored (they are never returned).
+    /// The seller's user id as the platform shows it (eBay username; OrangeConnex's `ebayId`).
+    async fn platform_user_name(&self) -> Option<&str> {
+        self.0.platform_user_name.as_deref()
+    }
+    /// Every marketplace the seller sells in (Amazon), downloaded each from its region.
+    async fn marketplace_ids(&self) -> Vec<String> {
+        crate::domain::accounts::marketplace_ids_of(&self.0)
+    }
     async fn has_credentials(&self) -> bool {
         self.0.credentials_ciphertext.is_some()
     }

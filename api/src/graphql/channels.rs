@@ -2,16 +2,19 @@
 //! their management (STAFF for global channels, ADMIN for the tenant's own).
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use entity::carrier_mapping;
 use chrono::{DateTime, Utc};
 
 use super::{
     context::{actor, services},
-    enums::{AddressPolicy, ChannelProvider, RequiredField},
+    enums::{AddressPolicy, ChannelProvider, Platform, RequiredField},
     errors::{ApiResult, UserErrorObject, payload},
     ids::{Kind, decode, encode},
     orders::Money,
 };
-use crate::domain::channels::{self as dom, ChannelFilter as DomainFilter, ChannelInput, ChannelPatch, TrackingRange};
+use crate::domain::channels::{
+    self as dom, ChannelFilter as DomainFilter, ChannelInput, ChannelPatch, TrackingRange, carriers::CarrierInput,
+};
 
 /// A shipping channel (货运渠道).
 pub struct Channel(pub entity::channel::Model);
@@ -84,9 +87,91 @@ impl Channel {
             remaining: (c.range_end? - c.range_next? + 1).max(0),
         })
     }
+    /// The carrier identifier each marketplace accepts for this channel (write-back): the
+    /// organization's own mappings and the logistics company's defaults.
+    async fn carriers(&self, ctx: &Context<'_>) -> ApiResult<Vec<ChannelCarrier>> {
+        let s = services(ctx)?;
+        let a = actor(ctx)?;
+        Ok(s.carriers.for_channel(a.tenant(), self.0.id).await?.into_iter().map(ChannelCarrier).collect())
+    }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+}
+
+/// How one marketplace names a channel's carrier when the tracking number is written back.
+pub struct ChannelCarrier(pub carrier_mapping::Model);
+
+#[Object]
+impl ChannelCarrier {
+    async fn platform(&self) -> Platform {
+        self.0.platform.into()
+    }
+    /// eBay shipping carrier code, AliExpress `service_name`, Wish `shipping_provider` or
+    /// Amazon `carrierCode` (`Other` with `carrierName`).
+    async fn carrier_code(&self) -> &str {
+        &self.0.carrier_code
+    }
+    async fn carrier_name(&self) -> Option<&str> {
+        self.0.carrier_name.as_deref()
+    }
+    /// The tracking website (AliExpress OTHER services).
+    async fn tracking_url(&self) -> Option<&str> {
+        self.0.tracking_url.as_deref()
+    }
+    /// The logistics company's default (true) or the organization's own mapping, which wins.
+    async fn global(&self) -> bool {
+        self.0.organization_id.is_none()
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+#[derive(InputObject)]
+pub struct SetChannelCarrierInput {
+    pub channel_id: ID,
+    pub platform: Platform,
+    pub carrier_code: String,
+    /// Amazon: required with carrier code `Other`.
+    pub carrier_name: Option<String>,
+    /// AliExpress: required with an OTHER logistics service.
+    pub tracking_url: Option<String>,
+    /// Set the logistics company's default for a global channel (staff) instead of the
+    /// organization's own mapping.
+    #[graphql(default)]
+    pub global: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct ChannelCarrierPayload {
+    pub carrier: Option<ChannelCarrier>,
+    pub user_errors: Vec<UserErrorObject>,
+}
+
+#[derive(InputObject)]
+pub struct RemoveChannelCarrierInput {
+    pub channel_id: ID,
+    pub platform: Platform,
+    #[graphql(default)]
+    pub global: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct RemoveChannelCarrierPayload {
+    pub removed: bool,
+    pub user_errors: Vec<UserErrorObject>,
+}
+
+/// A carrier a seller's marketplace account accepts (AliExpress logistics services, Wish
+/// shipping carriers).
+#[derive(SimpleObject)]
+pub struct MarketplaceCarrier {
+    /// The identifier to map a channel to.
+    pub code: String,
+    pub name: String,
+    /// The marketplace wants a tracking website with it.
+    pub requires_tracking_url: bool,
 }
 
 #[derive(InputObject, Default)]
@@ -178,6 +263,26 @@ impl ChannelQuery {
         let a = actor(ctx)?;
         Ok(Channel(s.channels.get(a.tenant(), decode(Kind::Channel, &id)?).await?))
     }
+
+    /// The carriers a marketplace account accepts, where the marketplace keeps a list per
+    /// seller (AliExpress logistics services, Wish shipping carriers), cached for a day;
+    /// `refresh` reads it again. Null for eBay and Amazon, whose carrier codes are
+    /// documented lists (see the README).
+    async fn account_carriers(
+        &self,
+        ctx: &Context<'_>,
+        account_id: ID,
+        #[graphql(default)] refresh: bool,
+    ) -> ApiResult<Option<Vec<MarketplaceCarrier>>> {
+        let s = services(ctx)?;
+        let a = actor(ctx)?;
+        let list = s.carriers.account_list(a.tenant(), decode(Kind::Account, &account_id)?, refresh).await?;
+        Ok(list.map(|l| {
+            l.into_iter()
+                .map(|c| MarketplaceCarrier { code: c.code, name: c.name, requires_tracking_url: c.requires_tracking_url })
+                .collect()
+        }))
+    }
 }
 
 #[derive(Default)]
@@ -230,5 +335,37 @@ impl ChannelMutation {
         };
         let (c, user_errors) = payload(s.channels.update(a, id, p).await)?;
         Ok(ChannelPayload { channel: c.map(Channel), user_errors })
+    }
+
+    /// Sets the carrier identifier one marketplace accepts for a channel (write-back).
+    async fn set_channel_carrier(
+        &self,
+        ctx: &Context<'_>,
+        input: SetChannelCarrierInput,
+    ) -> ApiResult<ChannelCarrierPayload> {
+        let s = services(ctx)?;
+        let a = actor(ctx)?;
+        let i = CarrierInput {
+            channel_id: decode(Kind::Channel, &input.channel_id)?,
+            platform: input.platform.into(),
+            carrier_code: input.carrier_code,
+            carrier_name: input.carrier_name,
+            tracking_url: input.tracking_url,
+            global: input.global,
+        };
+        let (c, user_errors) = payload(s.carriers.set(a, i).await)?;
+        Ok(ChannelCarrierPayload { carrier: c.map(ChannelCarrier), user_errors })
+    }
+
+    async fn remove_channel_carrier(
+        &self,
+        ctx: &Context<'_>,
+        input: RemoveChannelCarrierInput,
+    ) -> ApiResult<RemoveChannelCarrierPayload> {
+        let s = services(ctx)?;
+        let a = actor(ctx)?;
+        let id = decode(Kind::Channel, &input.channel_id)?;
+        let (removed, user_errors) = payload(s.carriers.remove(a, id, input.platform.into(), input.global).await)?;
+        Ok(RemoveChannelCarrierPayload { removed: removed.unwrap_or(false), user_errors })
     }
 }

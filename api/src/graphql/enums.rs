@@ -32,6 +32,21 @@ pub enum FulfillmentStatus {
     Cancelled,
 }
 
+/// Where an order stands on its marketplace. Only AWAITING_SHIPMENT orders can be pushed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::MarketplaceState", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum MarketplaceState {
+    /// Not released for shipping yet (unpaid, under the marketplace's review).
+    AwaitingPayment,
+    AwaitingShipment,
+    /// Shipped on the marketplace (by Shipgate, or outside it).
+    Shipped,
+    /// The buyer asked to cancel (or for a refund); settle it on the marketplace first.
+    CancelRequested,
+    /// Cancelled or refunded on the marketplace.
+    Cancelled,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "entity::enums::WriteBackStatus", rename_items = "SCREAMING_SNAKE_CASE")]
 pub enum WriteBackStatus {

@@ -66,6 +66,15 @@ impl Order {
     async fn write_back_status(&self) -> WriteBackStatus {
         self.0.write_back_status.into()
     }
+    /// Where the order stands on its marketplace; only AWAITING_SHIPMENT orders can be
+    /// pushed (cancelled or already shipped ones are imported as such).
+    async fn marketplace_state(&self) -> super::enums::MarketplaceState {
+        self.0.marketplace_state.into()
+    }
+    /// The marketplace the order was placed in (Amazon marketplace id, e.g. A1F83G8C2ARO7P).
+    async fn marketplace_id(&self) -> Option<&str> {
+        self.0.marketplace_id.as_deref()
+    }
     async fn buyer_name(&self) -> Option<&str> {
         self.0.buyer_name.as_deref()
     }
@@ -89,6 +98,11 @@ impl Order {
     /// The marketplace's message when writing the tracking number back failed.
     async fn write_back_error(&self) -> Option<&str> {
         self.0.write_back_error.as_deref()
+    }
+    /// The code of a failed write-back (CARRIER_NOT_MAPPED, CARRIER_NOT_ACCEPTED,
+    /// WRITE_BACK_REJECTED, ACCOUNT_NEEDS_REAUTHORIZATION…), while FAILED.
+    async fn write_back_error_code(&self) -> Option<crate::error::UserErrorCode> {
+        self.0.write_back_error_code.as_deref().and_then(crate::error::UserErrorCode::parse)
     }
     async fn pushed_at(&self) -> Option<DateTime<Utc>> {
         self.0.pushed_at

@@ -21,6 +21,7 @@ use crate::{
     connectors::logistics::CartonTracking,
     domain::warehouse::{
         inbound::{CartonInput, ClearanceUpload, InboundFilter as DomainInboundFilter, InboundInput},
+        regions,
         stock::SnapshotFilter,
     },
     error::DomainError,
@@ -37,8 +38,13 @@ impl InboundOrder {
     async fn account_id(&self) -> ID {
         encode(Kind::Account, self.0.account_id)
     }
+    /// OrangeConnex's region code of the receiving warehouse (UK, DE, AU, AU-MEL, US-East…).
     async fn warehouse_region(&self) -> &str {
         &self.0.warehouse_region
+    }
+    /// The ISO country of that warehouse (GB for UK), when the region is known.
+    async fn warehouse_country_code(&self) -> Option<&'static str> {
+        regions::country_of(&self.0.warehouse_region)
     }
     /// Our number for it (sellerInboundNumber).
     async fn seller_inbound_number(&self) -> &str {
@@ -234,8 +240,13 @@ impl InventorySnapshot {
     async fn account_id(&self) -> ID {
         encode(Kind::Account, self.0.account_id)
     }
+    /// OrangeConnex's region code (UK, DE, AU, AU-MEL, US-East, US-South, US-West).
     async fn warehouse_region(&self) -> &str {
         &self.0.region
+    }
+    /// The ISO country of the warehouse (GB for UK, US for US-East…), when the region is known.
+    async fn country_code(&self) -> Option<&'static str> {
+        regions::country_of(&self.0.region)
     }
     async fn warehouse_code(&self) -> &str {
         &self.0.warehouse_code
@@ -289,7 +300,8 @@ impl StockMovement {
 pub struct PushSkusToWarehouseInput {
     pub account_id: ID,
     pub sku_ids: Vec<ID>,
-    /// Service regions to register the SKUs for (GB, DE, AU).
+    /// OrangeConnex regions to register the SKUs for: OC's codes (UK, DE, AU, AU-MEL,
+    /// US-East, US-South, US-West), or a country with a single region (GB stands for UK).
     pub regions: Vec<String>,
 }
 
@@ -309,7 +321,7 @@ pub struct PushSkusToWarehousePayload {
 #[derive(InputObject)]
 pub struct PullWarehouseSkusInput {
     pub account_id: ID,
-    /// SKUs changed at the warehouse since then (default: the last year).
+    /// Only SKUs changed at the warehouse since then (default: every SKU we know of).
     pub since: Option<DateTime<Utc>>,
 }
 
@@ -367,7 +379,8 @@ pub struct InboundCartonInput {
 #[derive(InputObject)]
 pub struct CreateInboundOrderInput {
     pub account_id: ID,
-    /// GB, DE or AU.
+    /// OrangeConnex's region code (UK, DE, AU, AU-MEL, US-East, US-South, US-West), or a
+    /// country with a single region (GB stands for UK).
     pub warehouse_region: String,
     /// Your number for the shipment; unique.
     pub seller_inbound_number: String,
@@ -423,8 +436,18 @@ pub struct InboundOrderFilter {
 #[derive(InputObject, Default)]
 pub struct InventorySnapshotFilter {
     pub sku_id: Option<ID>,
+    /// An OrangeConnex region code, or a country (all its regions: US → US-East, US-South, US-West).
     pub warehouse_region: Option<String>,
     pub account_id: Option<ID>,
+}
+
+/// An OrangeConnex region and the country its warehouse is in.
+#[derive(SimpleObject)]
+pub struct WarehouseRegion {
+    /// OrangeConnex's code (what the warehouse API uses): UK, DE, AU, AU-MEL, US-East…
+    pub code: String,
+    /// ISO 3166-1 alpha-2 country (GB for UK).
+    pub country_code: String,
 }
 
 #[derive(Default)]
@@ -432,6 +455,14 @@ pub struct WarehouseQuery;
 
 #[Object]
 impl WarehouseQuery {
+    /// OrangeConnex's regions, for `regions` / `warehouseRegion` inputs.
+    async fn warehouse_regions(&self) -> Vec<WarehouseRegion> {
+        regions::OC_REGIONS
+            .iter()
+            .map(|(code, cc)| WarehouseRegion { code: (*code).to_owned(), country_code: (*cc).to_owned() })
+            .collect()
+    }
+
     async fn inbound_orders(
         &self,
         ctx: &Context<'_>,
@@ -507,7 +538,8 @@ fn n(v: usize) -> i32 {
 #[Object]
 impl WarehouseMutation {
     /// Registers catalogue SKUs with the warehouse (SKUCreation v3): each gets its MFSKUID
-    /// and is DRAFT until submitted and approved on OrangeConnex's portal.
+    /// and the status OrangeConnex answers with (DRAFT until submitted and approved on its
+    /// portal).
     async fn push_skus_to_warehouse(
         &self,
         ctx: &Context<'_>,
@@ -532,7 +564,8 @@ impl WarehouseMutation {
         })
     }
 
-    /// Brings the warehouse's SKUs back (SKUQuery v3): MFSKUID, seller SKU, review state.
+    /// Brings the warehouse's view of our SKUs back (SKUQuery v3, by the MFSKUIDs we hold and
+    /// the codes not linked yet): MFSKUID, seller SKU, review state.
     async fn pull_warehouse_skus(
         &self,
         ctx: &Context<'_>,

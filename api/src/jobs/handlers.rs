@@ -109,7 +109,7 @@ async fn push_orders(s: Services, ctx: JobContext) -> Result<(), JobError> {
 async fn write_back(s: Services, ctx: JobContext) -> Result<(), JobError> {
     let p: WriteBackPayload = payload(&ctx)?;
     let last = ctx.is_last_attempt();
-    match writeback::run(&s.db, &s.bus, &s.accounts, ctx.job.id, p.order_id, last).await? {
+    match writeback::run(&s.db, &s.bus, &s.accounts, &s.carriers, ctx.job.id, p.order_id, last).await? {
         writeback::Outcome::Done => Ok(()),
         writeback::Outcome::Retry(m) => Err(JobError::Transient(m)),
         writeback::Outcome::Failed(m) => Err(JobError::Permanent(m)),

@@ -1,53 +1,49 @@
-//! A fake AliExpress Open Platform (IOP gateway `api-sg.aliexpress.com`), written from the
-//! wire reference (`connectors.md` §4) and AliExpress' public docs, independent of the
-//! AliExpress connector (no shared types, signing or paging code). Behaviour and the rule
-//! each follows:
+//! A fake AliExpress Open Platform (IOP gateway `api-sg.aliexpress.com`), written from
+//! AliExpress' own documents and official SDK, independent of the AliExpress connector (no
+//! shared types, signing or paging code). Every rule, with its source, is listed in
+//! `connectors/marketplace/aliexpress/WIRE.md`; in short:
 //!
 //! - Seller consent `GET /oauth/authorize?response_type=code&client_id=<app_key>&redirect_uri&state&force_auth`
-//!   (§4.2, AE-DOC 120687): `redirect_uri` must equal the app's registered callback; the
+//!   (AE-DOC 120687): `redirect_uri` must equal the app's registered callback; the
 //!   "I Agree" form posts to `POST /oauth/consent`, which answers 303 to the callback
 //!   with `code` and `state`. Codes look like `3_<app_key>_<random>`, are single-use and
-//!   live 30 minutes (the IOP sister platforms' documented code lifetime; AliExpress' own
-//!   figure is not published).
-//! - Every gateway call carries `app_key, timestamp, sign_method, sign` (§4.1), in a
-//!   form-encoded body and/or the query string (both are read; the body wins).
-//!   `timestamp` is epoch milliseconds or ISO-8601 UTC, within 7200 s of now (AE-DOC
-//!   articleId 120691). `sign` is verified exactly as §4.1 says: every parameter but
-//!   `sign`, sorted by name (byte order), concatenated `k1v1k2v2…`, prefixed with the API
-//!   path for `/rest` calls (`/auth/token/create`), HMAC-SHA256 keyed with the app secret,
-//!   UPPER-case hex. `sign_method=md5` (legacy TOP) is accepted too: upper-hex
-//!   `MD5(secret + same string + secret)`.
-//! - `/rest/auth/token/create` (`code`) and `/rest/auth/token/refresh` (`refresh_token`)
-//!   answer the flat IOP shape `{access_token, refresh_token, expires_in,
-//!   refresh_expires_in, seller_id, user_id, account, …, code:"0", request_id}` (§4.2:
-//!   field list inferred from the sister platforms; the exact AliExpress body is
-//!   MISSING). Their errors are flat too, as IOP's `/rest` gateway answers:
-//!   `{type, code, message, request_id}` with `InvalidAppKey`, `IncompleteSignature`,
-//!   `InvalidCode`, `IllegalRefreshToken`, `MissingParameter`, `InvalidTimestamp`.
-//!   Refresh keeps the same refresh token (no rotation documented) and a new access token.
-//! - `/sync` business calls (`method=…`, `access_token` or legacy `session`) answer
-//!   `{"<method_with_underscores>_response":{"result":{…},"request_id"}}` and errors
-//!   `{"error_response":{type, code, msg, sub_code?, sub_msg?, request_id}}` (§4.1):
-//!   `IllegalAccessToken` for a missing, unknown, expired or revoked token, bad business
-//!   parameters as code `"50"` / `isv.invalid-parameter`. Like the real gateway these
-//!   errors come with HTTP 200; only the injected throttle uses HTTP 429.
-//! - `aliexpress.solution.order.get` (§4.3, AE-DOC 42270): `param0` JSON with
-//!   `current_page*`, `page_size*` (1..=50, §4.3 "page size ≤50"), `modified_date_*`,
-//!   `create_date_*` (US Pacific `yyyy-MM-dd HH:mm:ss`, both bounds inclusive),
-//!   `order_status`, `order_status_list`, `buyer_login_id`. Offset pages sorted newest
-//!   `gmt_create` first; page metadata `current_page, page_size, total_count,
-//!   total_page` (MISSING in §4.3: our choice). No address in the list (as in reality).
-//! - `aliexpress.solution.order.info.get` (AE-DOC 42707): `param1` JSON `{order_id}` →
-//!   `result.data{receipt_address, buyer_info, child_order_list, order_amount, …}`.
-//! - `aliexpress.solution.order.fulfill` (AE-DOC 42269): `service_name*, out_ref*,
-//!   send_type* (all|part), logistics_no*, tracking_website` (required for `OTHER_…`
-//!   services) → `result.result_success`; the order moves to WAIT_BUYER_ACCEPT_GOODS (all)
-//!   or SELLER_PART_SEND_GOODS (part).
+//!   live 30 minutes (CHOICE: AliExpress publishes no code lifetime).
+//! - Every gateway call carries `app_key, timestamp, sign_method, sign` (AE-DOC 120691),
+//!   in a form-encoded body and/or the query string (both are read; the body wins), as
+//!   the IOP SDK sends them (common parameters in the query, business ones in the body).
+//!   `timestamp` is epoch ms, UTC ISO-8601 or legacy `yyyy-MM-dd HH:mm:ss` GMT+8, within
+//!   7200 s of now. `sign`: every non-empty parameter but `sign`, sorted by name, as
+//!   `k1v1k2v2…`, prefixed with the API path for `/rest` calls, HMAC-SHA256 keyed with the
+//!   app secret, UPPER-case hex (AE-DOC 120692, IOP SDK `IopUtils.signApiRequest`).
+//!   `sign_method=md5` (legacy TOP) is accepted too: upper-hex `MD5(secret+base+secret)`.
+//! - `/rest/auth/token/create` and `/rest/auth/token/refresh` answer the flat body of the
+//!   IOP SDK's `AuthTokenCreateResponse`; their errors are flat `{type, code, message,
+//!   request_id}` (the SDK's DEFAULT error fields).
+//! - `/sync` business calls answer `{"<method_with_underscores>_response":{…}}`; errors
+//!   `{"error_response":{type, code, msg, sub_code?, sub_msg?, request_id}}` (the SDK's
+//!   AE_DEFAULT error fields), with HTTP 200; only the injected throttle uses HTTP 429.
+//! - `aliexpress.solution.order.get` (apiId 42270): `param0` JSON or the IOP SDK's flat
+//!   parameters; without a status filter
+//!   FINISH orders are left out (the API page: "FINISH … needs to be queried separately").
+//!   Pages carry `total_count, total_page, current_page, page_size` (`PaginationResult`).
+//! - `aliexpress.solution.order.info.get` (apiId 42707): `param1 {order_id,
+//!   ext_info_bit_flag}` → `result.data` with `receipt_address`, `child_order_list`,
+//!   `logistic_info_list` (the declared shipments), `logistics_status`, `over_time_left`,
+//!   `order_end_reason`, `issue_status`.
+//! - `aliexpress.logistics.redefining.listlogisticsservice`: the seller's services
+//!   (`result_list.aeop_logistics_service_result[]`, `result_success`).
+//! - `aliexpress.solution.order.fulfill` (apiId 42269): `service_name` must be one of the
+//!   seller's services, `tracking_website` is required for `other`/`OTHER_*`, the tracking
+//!   number must match the service's `tracking_no_regex`, and an order already declared
+//!   with `send_type=all` is refused (AE-DOC 119601, 119464); refusals are
+//!   `error_response{code 50, sub_code "-999", sub_msg}`.
 //! - Sandbox developer portal `POST /portal/apps {"redirect_uri"}` → a freshly minted
 //!   `{client_id (= app_key), client_secret}`, standing in for creating an app on the
 //!   real portal (sellers bring their own key).
-//! - Fault injection for tests: `throttle_next` (HTTP 429 + `Retry-After: 1`, body code
-//!   `ApiCallLimit`), `malformed_next` (HTTP 200, broken JSON) on order.get.
+//! - Test hooks: `throttle_next` (HTTP 429 + `Retry-After: 1`, code `ApiCallLimit`) and
+//!   `malformed_next` on order.get; `lose_next_writes` (a fulfil is applied, then answered
+//!   503 with a non-provider body); `write_calls`; `ship_on_platform`,
+//!   `cancel_on_platform`, `request_cancel_on_platform`.
 
 use std::{
     collections::HashMap,
@@ -89,6 +85,19 @@ pub struct AeLine {
     pub unit_cents: i64,
 }
 
+/// One shipment declared on an order (by `order.fulfill` or on the platform): rendered as
+/// an entry of order.info.get's `logistic_info_list`.
+#[derive(Clone)]
+pub struct AeShipment {
+    /// The logistics service key (`service_name` of listlogisticsservice).
+    pub service_name: String,
+    pub logistics_no: String,
+    /// `all` or `part`.
+    pub send_type: String,
+    pub tracking_website: Option<String>,
+    pub sent: DateTime<Utc>,
+}
+
 /// One seeded order; rendered into the list (`order_dto`) and detail views.
 #[derive(Clone)]
 pub struct AeOrder {
@@ -100,6 +109,46 @@ pub struct AeOrder {
     pub recipient: usize,
     pub lines: Vec<AeLine>,
     pub shipping_cents: i64,
+    /// Declared shipments, oldest first.
+    pub shipments: Vec<AeShipment>,
+    /// `end_reason` / `order_end_reason` of a finished order.
+    pub end_reason: Option<String>,
+    /// `gmt_trade_end` of a finished order.
+    pub trade_end: Option<DateTime<Utc>>,
+    /// `goods_prepare_time` of every child order, in days: the ship-by deadline is the
+    /// payment time plus this.
+    pub goods_prepare_days: i64,
+}
+
+impl AeOrder {
+    /// Payment time (`gmt_pay_time` / `gmt_pay_success`).
+    pub fn paid(&self) -> DateTime<Utc> {
+        self.created + Duration::minutes(3)
+    }
+
+    /// The ship-by deadline (CHOICE: payment + `goods_prepare_time` days).
+    pub fn ship_by(&self) -> DateTime<Utc> {
+        self.paid() + Duration::days(self.goods_prepare_days)
+    }
+
+    /// True once a `send_type=all` shipment was declared.
+    pub fn sent_all(&self) -> bool {
+        self.shipments.iter().any(|s| s.send_type == "all")
+    }
+}
+
+/// One entry of the seller's logistics services (listlogisticsservice's
+/// `AeopLogisticsServiceResult`).
+#[derive(Clone)]
+pub struct AeLogisticsService {
+    pub service_name: String,
+    pub display_name: String,
+    pub logistics_company: String,
+    pub min_process_day: u32,
+    pub max_process_day: u32,
+    /// Empty: no format check (the `other`/`OTHER_*` services).
+    pub tracking_no_regex: String,
+    pub recommend_order: u32,
 }
 
 struct AccessToken {
@@ -127,6 +176,9 @@ pub struct AliExpressFake {
     pub apps: Mutex<HashMap<String, FakeApp>>,
     tokens: Mutex<Tokens>,
     pub orders: Mutex<Vec<AeOrder>>,
+    /// The seller's logistics services (listlogisticsservice); `order.fulfill` accepts
+    /// only these `service_name`s.
+    pub logistics_services: Mutex<Vec<AeLogisticsService>>,
     pub access_ttl: Mutex<Duration>,
     pub refresh_ttl: Mutex<Duration>,
     pub token_calls: Mutex<u32>,
@@ -137,6 +189,10 @@ pub struct AliExpressFake {
     pub malformed_next: Mutex<bool>,
     /// `(out_ref, parameters)` of every accepted `aliexpress.solution.order.fulfill`.
     pub fulfillments: Mutex<Vec<(String, Value)>>,
+    /// The next N fulfil calls are applied, then answered HTTP 503 with a non-provider body.
+    pub lose_next_writes: Mutex<u32>,
+    /// Every fulfil call received, accepted or refused.
+    pub write_calls: Mutex<u32>,
     /// Base URL the fake is reachable at.
     pub base_url: Mutex<String>,
     issued: Mutex<Vec<String>>,
@@ -146,16 +202,123 @@ pub struct AliExpressFake {
 pub const SANDBOX_SELLER_ID: &str = "2000123456";
 pub const SANDBOX_USER_ID: &str = "2200987654321";
 pub const SANDBOX_ACCOUNT: &str = "shipgate.sandbox.seller@example.com";
+/// The seller's login id (`seller_login_id`, `seller_operator_login_id`).
+pub const SANDBOX_SELLER_LOGIN: &str = "cn1500123456abcd";
 /// How long consent codes live.
 pub const CODE_TTL_SECONDS: i64 = 1800;
 /// Largest `page_size` order.get accepts.
 pub const MAX_PAGE_SIZE: u64 = 50;
 /// Allowed distance between `timestamp` and now.
 pub const TIMESTAMP_WINDOW_SECONDS: i64 = 7200;
+/// `sub_code` of the fulfilment API's business refusals (AE-DOC 119601).
+pub const BUSINESS_ERROR: &str = "-999";
+/// `end_reason` / `order_end_reason` of an order cancelled on the platform (CHOICE).
+pub const CANCEL_END_REASON: &str = "cancel_order_close_trade";
+/// The service `ship_on_platform` declares.
+pub const PLATFORM_SHIP_SERVICE: &str = "CAINIAO_STANDARD";
+/// AE-DOC 119601 messages of the `-999` refusals.
+pub const MSG_ALREADY_SHIPPED: &str = "该交易订单已填写发货通知,无需重复操作。";
+pub const MSG_STATUS_NOT_ALLOWED: &str = "该交易订单缺少履约信息,请联系客服处理。";
+pub const MSG_TRACKING_REJECTED: &str = "该货运跟踪号未通过物流风控审核,请更换货运跟踪号后重试。";
+pub const MSG_ORDER_NOT_FOUND: &str = "您填写的交易订单号有误或不属于当前账号,请修改后重试。";
+/// Suffix of the refusal of a `service_name` not in the seller's list.
+pub const MSG_NOT_SELLER_SERVICE: &str = "is not a logistics service of this seller";
 
-const ORDER_GET: &str = "aliexpress.solution.order.get";
-const ORDER_INFO_GET: &str = "aliexpress.solution.order.info.get";
-const ORDER_FULFILL: &str = "aliexpress.solution.order.fulfill";
+pub const ORDER_GET: &str = "aliexpress.solution.order.get";
+pub const ORDER_INFO_GET: &str = "aliexpress.solution.order.info.get";
+pub const ORDER_FULFILL: &str = "aliexpress.solution.order.fulfill";
+pub const LIST_LOGISTICS_SERVICE: &str = "aliexpress.logistics.redefining.listlogisticsservice";
+
+/// Statuses in which sellers may still act on an order (AE-DOC 119601).
+const FULFILLABLE: [&str; 5] =
+    ["WAIT_SELLER_SEND_GOODS", "SELLER_PART_SEND_GOODS", "IN_ISSUE", "IN_CANCEL", "IN_FROZEN"];
+
+/// UPU S10 as the documented CPAM regex writes it (`A-z` included, as published).
+const REGEX_UPU: &str = "^[a-zA-z]{2}[A-Za-z0-9]{9}[a-zA-z]{2}$";
+/// The regex AE-DOC 109549 shows for CAINIAO_OVERSEA_STD_SERVICE_ES.
+const REGEX_12_DIGITS: &str = "(^[0-9]{12}$)";
+/// CHOICE for express carriers and the documented EMS example `LA88887777CN`.
+const REGEX_EMS: &str = "^[A-Za-z]{2}[0-9]{8,9}[A-Za-z]{2}$";
+const REGEX_ALNUM: &str = "^[A-Za-z0-9]{8,40}$";
+
+/// Countries the `OTHER_<ISO2>_LOCAL` / `OTHER_<ISO2>_OVERSEAS` services exist for.
+const OTHER_COUNTRIES: [&str; 12] = ["AU", "CA", "CN", "DE", "ES", "FR", "GB", "IE", "IT", "JP", "PL", "US"];
+
+/// The deterministic list of logistics services every sandbox seller has.
+pub fn default_logistics_services() -> Vec<AeLogisticsService> {
+    let svc =
+        |name: &str, display: &str, company: &str, days: (u32, u32), regex: &str, order: u32| AeLogisticsService {
+            service_name: name.to_owned(),
+            display_name: display.to_owned(),
+            logistics_company: company.to_owned(),
+            min_process_day: days.0,
+            max_process_day: days.1,
+            tracking_no_regex: regex.to_owned(),
+            recommend_order: order,
+        };
+    let mut list = vec![
+        svc("CPAM", "China Post Registered Air Mail", "CPAM", (1, 5), REGEX_UPU, 11),
+        svc("EMS", "EMS", "EMS", (1, 5), REGEX_EMS, 12),
+        svc("EMS_ZX_ZX_US", "ePacket", "EMS_ZX_ZX_US", (1, 5), REGEX_UPU, 13),
+        svc(PLATFORM_SHIP_SERVICE, "AliExpress Standard Shipping", "CAINIAO", (1, 7), REGEX_ALNUM, 1),
+        svc(
+            "CAINIAO_OVERSEA_STD_SERVICE_ES",
+            "Euro-business Parcel",
+            "CAINIAO_OVERSEA_STD_SERVICE_ES",
+            (1, 5),
+            REGEX_12_DIGITS,
+            10,
+        ),
+        svc("YANWEN_JYT", "Yanwen Special Line-YW", "YANWEN", (1, 5), REGEX_ALNUM, 20),
+        svc("DHL", "DHL", "DHL", (1, 5), REGEX_ALNUM, 30),
+        svc("UPS", "UPS Express Saver", "UPS", (1, 5), REGEX_ALNUM, 31),
+        svc("FEDEX", "Fedex IP", "FEDEX", (1, 5), REGEX_ALNUM, 32),
+        svc("POSTEITALIANE", "Posteitaliane", "POSTEITALIANE", (1, 5), REGEX_ALNUM, 40),
+        svc("SEUR", "SEUR", "SEUR", (1, 5), REGEX_ALNUM, 41),
+    ];
+    let mut order = 100;
+    for cc in OTHER_COUNTRIES {
+        for (kind, label) in [("LOCAL", "Local Carrier"), ("OVERSEAS", "Overseas Carrier")] {
+            let name = format!("OTHER_{cc}_{kind}");
+            list.push(svc(&name, &format!("{cc} {label}"), &name, (1, 7), "", order));
+            order += 1;
+        }
+    }
+    list.push(svc("other", "Seller's Shipping Method", "other", (1, 7), "", 999));
+    list
+}
+
+/// Checks a tracking number against a `tracking_no_regex` this fake publishes. The fake
+/// evaluates only its own patterns (the crate has no regex engine); any other pattern is
+/// not enforced.
+pub fn tracking_number_matches(regex: &str, number: &str) -> bool {
+    let b = number.as_bytes();
+    // `[a-zA-z]`: a-z plus the range A..=z, exactly as published.
+    let az = |c: u8| c.is_ascii_lowercase() || (b'A'..=b'z').contains(&c);
+    match regex {
+        "" => true,
+        REGEX_UPU => {
+            b.len() == 13
+                && b[..2].iter().all(|c| az(*c))
+                && b[2..11].iter().all(u8::is_ascii_alphanumeric)
+                && b[11..].iter().all(|c| az(*c))
+        }
+        REGEX_12_DIGITS => b.len() == 12 && b.iter().all(u8::is_ascii_digit),
+        REGEX_EMS => {
+            (12..=13).contains(&b.len())
+                && b[..2].iter().all(u8::is_ascii_alphabetic)
+                && b[b.len() - 2..].iter().all(u8::is_ascii_alphabetic)
+                && b[2..b.len() - 2].iter().all(u8::is_ascii_digit)
+        }
+        REGEX_ALNUM => (8..=40).contains(&b.len()) && b.iter().all(u8::is_ascii_alphanumeric),
+        _ => true,
+    }
+}
+
+/// True for the non-official carriers that need a `tracking_website` (AE-DOC 119464).
+pub fn needs_tracking_website(service_name: &str) -> bool {
+    service_name.eq_ignore_ascii_case("other") || service_name.starts_with("OTHER_")
+}
 
 impl AliExpressFake {
     pub fn new(order_count: usize) -> Arc<Self> {
@@ -164,6 +327,7 @@ impl AliExpressFake {
             apps: Mutex::new(HashMap::new()),
             tokens: Mutex::new(Tokens::default()),
             orders: Mutex::new((0..order_count).map(|i| seed_order(i, base)).collect()),
+            logistics_services: Mutex::new(default_logistics_services()),
             access_ttl: Mutex::new(Duration::days(30)),
             refresh_ttl: Mutex::new(Duration::days(60)),
             token_calls: Mutex::new(0),
@@ -171,6 +335,8 @@ impl AliExpressFake {
             throttle_next: Mutex::new(0),
             malformed_next: Mutex::new(false),
             fulfillments: Mutex::new(Vec::new()),
+            lose_next_writes: Mutex::new(0),
+            write_calls: Mutex::new(0),
             base_url: Mutex::new(String::new()),
             issued: Mutex::new(Vec::new()),
         })
@@ -204,6 +370,52 @@ impl AliExpressFake {
         for o in lock(&self.orders).iter_mut().take(n) {
             o.updated = now;
             o.status = status.to_owned();
+        }
+    }
+
+    /// The seller shipped the order outside Shipgate: a `send_type=all` shipment with
+    /// `PLATFORM_SHIP_SERVICE` and a tracking number derived from the order id is declared,
+    /// the order moves to WAIT_BUYER_ACCEPT_GOODS, modified now. Unknown ids are ignored.
+    pub fn ship_on_platform(&self, platform_order_id: &str) {
+        let now = Utc::now().trunc_subsecs(0);
+        self.with_order(platform_order_id, |o| {
+            o.shipments.push(AeShipment {
+                service_name: PLATFORM_SHIP_SERVICE.to_owned(),
+                logistics_no: format!("LP{:014}", o.order_id % 100_000_000_000_000),
+                send_type: "all".to_owned(),
+                tracking_website: None,
+                sent: now,
+            });
+            o.status = "WAIT_BUYER_ACCEPT_GOODS".to_owned();
+            o.updated = now;
+        });
+    }
+
+    /// The order is cancelled on the platform: FINISH with `end_reason` =
+    /// `CANCEL_END_REASON`, trade ended and modified now.
+    pub fn cancel_on_platform(&self, platform_order_id: &str) {
+        let now = Utc::now().trunc_subsecs(0);
+        self.with_order(platform_order_id, |o| {
+            o.status = "FINISH".to_owned();
+            o.end_reason = Some(CANCEL_END_REASON.to_owned());
+            o.trade_end = Some(now);
+            o.updated = now;
+        });
+    }
+
+    /// The buyer asked to cancel: IN_CANCEL ("Buyer request cancellation"), modified now.
+    pub fn request_cancel_on_platform(&self, platform_order_id: &str) {
+        let now = Utc::now().trunc_subsecs(0);
+        self.with_order(platform_order_id, |o| {
+            o.status = "IN_CANCEL".to_owned();
+            o.updated = now;
+        });
+    }
+
+    fn with_order(&self, platform_order_id: &str, f: impl FnOnce(&mut AeOrder)) {
+        let Ok(id) = platform_order_id.trim().parse::<u64>() else { return };
+        if let Some(o) = lock(&self.orders).iter_mut().find(|o| o.order_id == id) {
+            f(o);
         }
     }
 
@@ -272,9 +484,14 @@ pub fn from_pacific(s: &str) -> Option<DateTime<Utc>> {
 // Signing.
 
 /// The string IOP signs: optional API path, then every parameter but `sign` sorted by
-/// name, as `k1v1k2v2…`.
+/// name, as `k1v1k2v2…`. Parameters whose name or value is empty or blank are left out,
+/// as the official IOP SDK's `IopUtils.signApiRequest` does (`areNotEmpty(key, value)`).
 pub fn sign_base(api_path: Option<&str>, params: &HashMap<String, String>) -> String {
-    let mut keys: Vec<&String> = params.keys().filter(|k| k.as_str() != "sign").collect();
+    let mut keys: Vec<&String> = params
+        .iter()
+        .filter(|(k, v)| k.as_str() != "sign" && !k.trim().is_empty() && !v.trim().is_empty())
+        .map(|(k, _)| k)
+        .collect();
     keys.sort();
     let mut out = api_path.unwrap_or_default().to_owned();
     for k in keys {
@@ -328,6 +545,12 @@ impl AeError {
             msg: "Remote service error".into(),
             sub: Some(("isv.invalid-parameter", detail.into())),
         }
+    }
+
+    /// A business refusal of the fulfilment API: the `-999` messages of AE-DOC 119601,
+    /// carried in the envelope of the API page's exception example (code 50).
+    fn business(detail: impl Into<String>) -> Self {
+        Self { kind: "ISV", code: "50", msg: "Remote service error".into(), sub: Some((BUSINESS_ERROR, detail.into())) }
     }
 
     /// The flat shape of IOP's `/rest` gateway.
@@ -474,11 +697,17 @@ fn gather(query: Vec<(String, String)>, body: &Bytes) -> HashMap<String, String>
     params
 }
 
+/// `timestamp` as epoch milliseconds or UTC ISO-8601 (AE-DOC 120691), or the legacy TOP
+/// form `yyyy-MM-dd HH:mm:ss` in GMT+8 (the IOP SDK's `Constants.DATE_TIMEZONE`).
 fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
-    if s.bytes().all(|b| b.is_ascii_digit()) {
+    let s = s.trim();
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         return s.parse::<i64>().ok().and_then(DateTime::from_timestamp_millis);
     }
-    DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc))
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok().map(|n| Utc.from_utc_datetime(&(n - Duration::hours(8))))
 }
 
 /// Checks `app_key`, `timestamp` and `sign`; returns the app key.
@@ -622,8 +851,11 @@ async fn sync(
 ) -> Response {
     let params = gather(query, &body);
     let method = params.get("method").cloned().unwrap_or_default();
-    if method == ORDER_GET {
-        *lock(&fake.order_calls) += 1;
+    match method.as_str() {
+        ORDER_GET => *lock(&fake.order_calls) += 1,
+        // Every write call received counts, accepted or refused.
+        ORDER_FULFILL => *lock(&fake.write_calls) += 1,
+        _ => {}
     }
     if method.is_empty() {
         return missing("method").wrapped();
@@ -632,7 +864,7 @@ async fn sync(
         Ok(k) => k,
         Err(e) => return e.wrapped(),
     };
-    if ![ORDER_GET, ORDER_INFO_GET, ORDER_FULFILL].contains(&method.as_str()) {
+    if ![ORDER_GET, ORDER_INFO_GET, ORDER_FULFILL, LIST_LOGISTICS_SERVICE].contains(&method.as_str()) {
         return AeError::isv("InvalidApiPath", "The specified API path is invalid").wrapped();
     }
     if let Err(e) = check_access_token(&fake, &params, &app_key) {
@@ -641,6 +873,7 @@ async fn sync(
     match method.as_str() {
         ORDER_GET => order_get(&fake, &params),
         ORDER_INFO_GET => order_info_get(&fake, &params),
+        LIST_LOGISTICS_SERVICE => list_logistics_service(&fake),
         _ => order_fulfill(&fake, &params),
     }
 }
@@ -656,10 +889,41 @@ fn json_param(params: &HashMap<String, String>, name: &str) -> Result<serde_json
     }
 }
 
-/// A positive integer given as a JSON number or a numeric string.
+/// order.get's query: the `param0` JSON object of the API page (apiId 42270), or the flat
+/// parameters the IOP SDK sends (`AliexpressSolutionOrderGetRequest`; `order_status_list`
+/// as a JSON array text).
+fn order_query(params: &HashMap<String, String>) -> Result<serde_json::Map<String, Value>, AeError> {
+    if params.contains_key("param0") {
+        return json_param(params, "param0");
+    }
+    let mut q = serde_json::Map::new();
+    for name in [
+        "current_page",
+        "page_size",
+        "create_date_start",
+        "create_date_end",
+        "modified_date_start",
+        "modified_date_end",
+        "order_status",
+        "order_status_list",
+        "buyer_login_id",
+    ] {
+        if let Some(v) = params.get(name) {
+            let value = match serde_json::from_str::<Value>(v) {
+                Ok(Value::Array(a)) if name == "order_status_list" => Value::Array(a),
+                _ => Value::String(v.clone()),
+            };
+            q.insert(name.to_owned(), value);
+        }
+    }
+    Ok(q)
+}
+
+/// A non-negative integer given as a JSON number or a numeric string.
 fn int_field(m: &serde_json::Map<String, Value>, name: &str) -> Result<Option<u64>, AeError> {
     match m.get(name) {
         None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::Number(n)) => {
             n.as_u64().map(Some).ok_or_else(|| AeError::invalid_parameter(format!("{name} is invalid")))
         }
@@ -694,21 +958,76 @@ fn throttled() -> Response {
     r
 }
 
+/// `{"<method_with_underscores>_response": {…, request_id}}`.
+fn answer(method: &str, mut body: serde_json::Map<String, Value>) -> Response {
+    body.insert("request_id".into(), json!(request_id()));
+    let key = format!("{}_response", method.replace('.', "_"));
+    Json(json!({ key: Value::Object(body) })).into_response()
+}
+
+/// order.get's `SimpleMoney`.
 fn money(cents: i64) -> Value {
     json!({ "amount": seed::cents(cents), "currency_code": "USD" })
+}
+
+/// order.info.get's `GlobalMoneyStr` (`amount_key` is `amount` or, on child orders'
+/// logistics amounts, `amount_str`).
+fn global_money(cents: i64, amount_key: &str) -> Value {
+    json!({
+        amount_key: seed::cents(cents),
+        "cent": cents,
+        "cent_factor": 100,
+        "currency_code": "USD",
+        "currency": {
+            "currency_code": "USD",
+            "default_fraction_digits": 2,
+            "numeric_code": 840,
+            "symbol": "$",
+            "display_name": "US Dollar",
+        },
+    })
 }
 
 fn order_total(o: &AeOrder) -> i64 {
     o.lines.iter().map(|l| l.unit_cents * i64::from(l.quantity)).sum::<i64>() + o.shipping_cents
 }
 
+/// Order-level `logistics_status` (apiId 42270/42707 value lists).
+fn logistics_status(o: &AeOrder) -> &'static str {
+    if o.sent_all() {
+        "SELLER_SEND_GOODS"
+    } else if !o.shipments.is_empty() {
+        "SELLER_SEND_PART_GOODS"
+    } else if o.status == "FINISH" || o.status == "PLACE_ORDER_SUCCESS" {
+        "NO_LOGISTICS"
+    } else {
+        "WAIT_SELLER_SEND_GOODS"
+    }
+}
+
+/// True while the order has a running ship-by clock (AE-DOC 114953: the expiration time
+/// is given for IN_CANCEL, WAIT_SELLER_EXAMINE_MONEY, WAIT_SELLER_SEND_GOODS…; CHOICE:
+/// SELLER_PART_SEND_GOODS too), else null.
+fn has_deadline(o: &AeOrder) -> bool {
+    matches!(o.status.as_str(), "WAIT_SELLER_SEND_GOODS" | "SELLER_PART_SEND_GOODS" | "IN_CANCEL")
+}
+
+fn display_name(fake: &AliExpressFake, service: &str) -> String {
+    lock(&fake.logistics_services)
+        .iter()
+        .find(|s| s.service_name == service)
+        .map(|s| s.display_name.clone())
+        .unwrap_or_else(|| service.to_owned())
+}
+
 fn order_dto(o: &AeOrder) -> Value {
     let r = seed::recipient(o.recipient);
+    let (first, last) = r.name.split_once(' ').unwrap_or((r.name.as_str(), ""));
     let products: Vec<Value> = o
         .lines
         .iter()
         .map(|l| {
-            json!({
+            let mut p = json!({
                 "child_id": l.child_id,
                 "order_id": o.order_id,
                 "product_id": l.product_id,
@@ -716,32 +1035,73 @@ fn order_dto(o: &AeOrder) -> Value {
                 "product_name": l.title,
                 "product_count": l.quantity,
                 "product_unit": "piece",
+                "product_standard": "",
                 "product_unit_price": money(l.unit_cents),
                 "total_product_amount": money(l.unit_cents * i64::from(l.quantity)),
+                "logistics_amount": money(0),
                 "show_status": o.status,
-                "send_goods_operator": "WAREHOUSE_SEND_GOODS",
+                "son_order_status": o.status,
+                "send_goods_operator": "SELLER_SEND_GOODS",
+                "logistics_type": PLATFORM_SHIP_SERVICE,
                 "logistics_service_name": "AliExpress Standard Shipping",
-                "logistics_type": "CAINIAO_STANDARD",
+                "goods_prepare_time": o.goods_prepare_days,
+                "freight_commit_day": "75",
+                "delivery_time": "7-15",
+                "issue_status": "NO_ISSUE",
+                "fund_status": "PAY_SUCCESS",
+                "can_submit_issue": false,
+                "money_back3x": false,
+                "escrow_fee_rate": "0.08",
+                "afflicate_fee_rate": "0.03",
+                "buyer_signer_first_name": first,
+                "buyer_signer_last_name": last,
                 "product_snap_url": format!("//www.aliexpress.com/snapshot/{}.html?orderId={}", l.child_id, o.order_id),
-            })
+                "product_img_url": format!("https://ae01.alicdn.com/kf/sandbox-{}.jpg", l.product_id),
+            });
+            if has_deadline(o) {
+                p["send_goods_time"] = json!(to_pacific(o.ship_by()));
+            }
+            p
         })
         .collect();
-    json!({
+    let mut dto = json!({
         "order_id": o.order_id,
         "order_status": o.status,
+        "logistics_status": logistics_status(o),
         "biz_type": "AE_COMMON",
         "gmt_create": to_pacific(o.created),
-        "gmt_pay_time": to_pacific(o.created + Duration::minutes(3)),
+        "gmt_pay_time": to_pacific(o.paid()),
         "gmt_update": to_pacific(o.updated),
         "buyer_login_id": r.buyer,
-        "seller_login_id": "shipgate_sandbox",
+        "buyer_signer_fullname": r.name,
+        "seller_login_id": SANDBOX_SELLER_LOGIN,
+        "seller_operator_login_id": SANDBOX_SELLER_LOGIN,
+        "seller_signer_fullname": "Shipgate Sandbox Store",
         "fund_status": "PAY_SUCCESS",
         "frozen_status": "NO_FROZEN",
         "issue_status": "NO_ISSUE",
+        "has_request_loan": false,
+        "phone": false,
         "payment_type": "MIXEDCARD",
         "pay_amount": money(order_total(o)),
+        "order_detail_url": format!("https://gsp.aliexpress.com/apps/order/detail?orderId={}", o.order_id),
         "product_list": { "order_product_dto": products },
-    })
+    });
+    if let Some(last) = o.shipments.last() {
+        dto["gmt_send_goods_time"] = json!(to_pacific(last.sent));
+    }
+    if let Some(reason) = &o.end_reason {
+        dto["end_reason"] = json!(reason);
+    }
+    if has_deadline(o) {
+        let left = o.ship_by() - Utc::now();
+        dto["timeout_left_time"] = json!(left.num_milliseconds());
+        let mins = left.num_minutes().max(0);
+        dto["left_send_good_day"] = json!((mins / 1440).to_string());
+        dto["left_send_good_hour"] = json!((mins % 1440 / 60).to_string());
+        dto["left_send_good_min"] = json!((mins % 60).to_string());
+    }
+    dto
 }
 
 fn order_get(fake: &AliExpressFake, params: &HashMap<String, String>) -> Response {
@@ -752,7 +1112,7 @@ fn order_get(fake: &AliExpressFake, params: &HashMap<String, String>) -> Respons
             return throttled();
         }
     }
-    let q = match json_param(params, "param0") {
+    let q = match order_query(params) {
         Ok(q) => q,
         Err(e) => return e.wrapped(),
     };
@@ -790,6 +1150,18 @@ fn order_get(fake: &AliExpressFake, params: &HashMap<String, String>) -> Respons
             Some(_) => return Err(AeError::invalid_parameter("order_status_list is invalid")),
         }
         let buyer = q.get("buyer_login_id").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
+        // The IOP SDK's parameter notes (AliexpressSolutionOrderGetRequest).
+        if bounds[0].is_none() && bounds[2].is_none() {
+            return Err(AeError::invalid_parameter("create_date_start and modified_date_start cannot be both empty"));
+        }
+        if let (Some(a), Some(b)) = (bounds[2], bounds[3]) {
+            let limit = if statuses.iter().any(|s| s == "FINISH") { 30 } else { 180 };
+            if b - a > Duration::days(limit) {
+                return Err(AeError::invalid_parameter(format!(
+                    "the interval between create_date_start and create_date_end cannot exceed {limit} days"
+                )));
+            }
+        }
         Ok((page, size, bounds, statuses, buyer))
     })();
     let (page, size, [mod_start, mod_end, create_start, create_end], statuses, buyer) = match parsed {
@@ -811,6 +1183,8 @@ fn order_get(fake: &AliExpressFake, params: &HashMap<String, String>) -> Respons
     let in_range = |t: DateTime<Utc>, a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>| {
         a.is_none_or(|a| t >= a) && b.is_none_or(|b| t <= b)
     };
+    // Without a status filter FINISH orders are not returned (apiId 42270, order_status).
+    let status_ok = |s: &str| if statuses.is_empty() { s != "FINISH" } else { statuses.iter().any(|x| x == s) };
     let mut matching: Vec<AeOrder> = lock(&fake.orders)
         .iter()
         .filter(|o| {
@@ -818,7 +1192,7 @@ fn order_get(fake: &AliExpressFake, params: &HashMap<String, String>) -> Respons
             let updated = o.updated.trunc_subsecs(0);
             in_range(updated, mod_start, mod_end)
                 && in_range(o.created.trunc_subsecs(0), create_start, create_end)
-                && (statuses.is_empty() || statuses.contains(&o.status))
+                && status_ok(&o.status)
                 && buyer.as_ref().is_none_or(|b| seed::recipient(o.recipient).buyer == *b)
         })
         .cloned()
@@ -829,22 +1203,31 @@ fn order_get(fake: &AliExpressFake, params: &HashMap<String, String>) -> Respons
     let skip = usize::try_from((page - 1).saturating_mul(size)).unwrap_or(usize::MAX);
     let take = usize::try_from(size).unwrap_or(usize::MAX);
     let dtos: Vec<Value> = matching.iter().skip(skip).take(take).map(order_dto).collect();
-    Json(json!({
-        "aliexpress_solution_order_get_response": {
-            "result": {
-                "success": true,
-                "error_code": null,
-                "error_message": null,
-                "target_list": { "order_dto": dtos },
-                "current_page": page,
-                "page_size": size,
-                "total_count": total,
-                "total_page": total_page,
-            },
-            "request_id": request_id(),
-        }
-    }))
-    .into_response()
+    let mut body = serde_json::Map::new();
+    body.insert(
+        "result".into(),
+        json!({
+            "success": true,
+            "error_code": null,
+            "error_message": null,
+            "target_list": { "order_dto": dtos },
+            "current_page": page,
+            "page_size": size,
+            "total_count": total,
+            "total_page": total_page,
+            "time_stamp": to_pacific(Utc::now()),
+        }),
+    );
+    answer(ORDER_GET, body)
+}
+
+/// Which optional blocks order.info.get returns: `ext_info_bit_flag` read as a binary
+/// number, lowest bit first: issue, loan, logistics, buyer, refund; absent = all.
+struct InfoBlocks {
+    issue: bool,
+    logistics: bool,
+    buyer: bool,
+    refund: bool,
 }
 
 fn order_info_get(fake: &AliExpressFake, params: &HashMap<String, String>) -> Response {
@@ -857,69 +1240,163 @@ fn order_info_get(fake: &AliExpressFake, params: &HashMap<String, String>) -> Re
         Ok(None) => return AeError::invalid_parameter("order_id is required").wrapped(),
         Err(e) => return e.wrapped(),
     };
-    let order = lock(&fake.orders).iter().find(|o| o.order_id == order_id).cloned();
-    let result = match order {
-        None => {
-            json!({ "success": false, "error_code": "ORDER_NOT_FOUND", "error_message": "The order does not exist" })
-        }
-        Some(o) => {
-            let r = seed::recipient(o.recipient);
-            let (phone_country, mobile) = seed::phone_parts(&r.phone);
-            let (first, last) = r.name.split_once(' ').unwrap_or((r.name.as_str(), ""));
-            let mut address = json!({
-                "contact_person": r.name,
-                "address": r.line1,
-                "city": r.city,
-                "zip": r.postal_code,
-                "country": r.country,
-                "phone_country": format!("+{phone_country}"),
-                "mobile_no": mobile,
-            });
-            if let Some(l2) = &r.line2 {
-                address["address2"] = json!(l2);
-            }
-            if let Some(st) = &r.state {
-                address["province"] = json!(st);
-            }
-            let children: Vec<Value> = o
-                .lines
-                .iter()
-                .map(|l| {
-                    json!({
-                        "id": l.child_id,
-                        "product_id": l.product_id,
-                        "sku_code": l.sku,
-                        "product_name": l.title,
-                        "product_count": l.quantity,
-                        "product_price": money(l.unit_cents),
-                        "order_status": o.status,
-                    })
-                })
-                .collect();
-            json!({
-                "success": true,
-                "error_code": null,
-                "error_message": null,
-                "data": {
-                    "id": o.order_id,
-                    "order_status": o.status,
-                    "gmt_create": to_pacific(o.created),
-                    "gmt_pay_success": to_pacific(o.created + Duration::minutes(3)),
-                    "gmt_modified": to_pacific(o.updated),
-                    "buyerloginid": r.buyer,
-                    "buyer_signer_fullname": r.name,
-                    "buyer_info": { "login_id": r.buyer, "first_name": first, "last_name": last, "country": r.country },
-                    "receipt_address": address,
-                    "order_amount": money(order_total(&o)),
-                    "logistics_amount": money(o.shipping_cents),
-                    "child_order_list": { "global_aeop_tp_child_order_dto": children },
-                    "seller_operator_login_id": "shipgate_sandbox",
-                }
-            })
-        }
+    let blocks = match int_field(&q, "ext_info_bit_flag") {
+        Ok(None) => InfoBlocks { issue: true, logistics: true, buyer: true, refund: true },
+        Ok(Some(f)) => InfoBlocks { issue: f & 1 != 0, logistics: f & 4 != 0, buyer: f & 8 != 0, refund: f & 16 != 0 },
+        Err(e) => return e.wrapped(),
     };
-    Json(json!({ "aliexpress_solution_order_info_get_response": { "result": result, "request_id": request_id() } }))
-        .into_response()
+    let order = lock(&fake.orders).iter().find(|o| o.order_id == order_id).cloned();
+    let mut result = json!({ "error_code": null, "error_message": null, "time_stamp": to_pacific(Utc::now()) });
+    match order {
+        None => {
+            result["error_code"] = json!("ORDER_NOT_FOUND");
+            result["error_message"] = json!("order not found");
+        }
+        Some(o) => result["data"] = order_detail(fake, &o, &blocks),
+    }
+    let mut body = serde_json::Map::new();
+    body.insert("result".into(), result);
+    answer(ORDER_INFO_GET, body)
+}
+
+fn order_detail(fake: &AliExpressFake, o: &AeOrder, blocks: &InfoBlocks) -> Value {
+    let r = seed::recipient(o.recipient);
+    let (phone_country, mobile) = seed::phone_parts(&r.phone);
+    let (first, last) = r.name.split_once(' ').unwrap_or((r.name.as_str(), ""));
+    let mut address = json!({
+        "contact_person": r.name,
+        "address": r.line1,
+        "detail_address": r.line1,
+        "city": r.city,
+        "zip": r.postal_code,
+        "country": r.country,
+        "phone_country": format!("+{phone_country}"),
+        "mobile_no": mobile,
+    });
+    if let Some(l2) = &r.line2 {
+        address["address2"] = json!(l2);
+    }
+    if let Some(st) = &r.state {
+        address["province"] = json!(st);
+    }
+    let children: Vec<Value> = o
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(n, l)| {
+            json!({
+                "id": l.child_id,
+                "child_order_id": l.child_id.to_string(),
+                "order_sort_id": n + 1,
+                "product_id": l.product_id,
+                "sku_code": l.sku,
+                "product_name": l.title,
+                "product_count": l.quantity,
+                "product_unit": "piece",
+                "lot_num": 1,
+                "product_price": global_money(l.unit_cents, "amount"),
+                "init_order_amt": global_money(l.unit_cents * i64::from(l.quantity), "amount"),
+                "logistics_amount": global_money(0, "amount_str"),
+                "order_status": o.status,
+                "logistics_type": PLATFORM_SHIP_SERVICE,
+                "logistics_service_name": "AliExpress Standard Shipping",
+                "send_goods_operator": "SELLER_SEND_GOODS",
+                "goods_prepare_time": o.goods_prepare_days,
+                "issue_status": "NO_ISSUE",
+                "frozen_status": "NO_FROZEN",
+                "fund_status": "PAY_SUCCESS",
+                "product_snap_url": format!("//www.aliexpress.com/snapshot/{}.html?orderId={}", l.child_id, o.order_id),
+            })
+        })
+        .collect();
+    let mut data = json!({
+        "id": o.order_id,
+        "order_status": o.status,
+        "logistics_status": logistics_status(o),
+        "issue_status": "NO_ISSUE",
+        "frozen_status": "NO_FROZEN",
+        "fund_status": "PAY_SUCCESS",
+        "loan_status": "loan_none",
+        "gmt_create": to_pacific(o.created),
+        "gmt_pay_success": to_pacific(o.paid()),
+        "gmt_modified": to_pacific(o.updated),
+        "buyerloginid": r.buyer,
+        "buyer_signer_fullname": r.name,
+        "receipt_address": address,
+        "order_amount": global_money(order_total(o), "amount"),
+        "init_oder_amount": global_money(order_total(o), "amount"),
+        "logistics_amount": global_money(o.shipping_cents, "amount"),
+        "settlement_currency": "USD",
+        "payment_type": "MIXEDCARD",
+        "is_phone": false,
+        "child_order_list": { "global_aeop_tp_child_order_dto": children },
+        "seller_operator_login_id": SANDBOX_SELLER_LOGIN,
+        "seller_signer_fullname": "Shipgate Sandbox Store",
+    });
+    if has_deadline(o) {
+        data["over_time_left"] = json!(to_pacific(o.ship_by()));
+    }
+    if let Some(reason) = &o.end_reason {
+        data["order_end_reason"] = json!(reason);
+    }
+    if let Some(end) = o.trade_end {
+        data["gmt_trade_end"] = json!(to_pacific(end));
+    }
+    if blocks.buyer {
+        data["buyer_info"] =
+            json!({ "login_id": r.buyer, "first_name": first, "last_name": last, "country": r.country });
+    }
+    if blocks.issue {
+        data["issue_info"] = json!({ "issue_status": "NO_ISSUE" });
+    }
+    if blocks.refund && o.status == "FINISH" && o.end_reason.as_deref() == Some(CANCEL_END_REASON) {
+        data["refund_info"] = json!({
+            "refund_status": "refund_ok",
+            "refund_type": "cancel_order_refund",
+            "refund_reason": "buyer_cancel_order",
+            "refund_cash_amt": global_money(order_total(o), "amount"),
+            "refund_time": o.trade_end.map(to_pacific),
+        });
+    }
+    if blocks.logistics && !o.shipments.is_empty() {
+        let records: Vec<Value> = o
+            .shipments
+            .iter()
+            .map(|s| {
+                json!({
+                    "logistics_no": s.logistics_no,
+                    "logistics_type_code": s.service_name,
+                    "logistics_service_name": display_name(fake, &s.service_name),
+                    "gmt_send": to_pacific(s.sent),
+                    "have_tracking_info": false,
+                    "receive_status": "default",
+                })
+            })
+            .collect();
+        data["logistic_info_list"] = json!({ "global_aeop_tp_logistic_info_dto": records });
+    }
+    data
+}
+
+fn list_logistics_service(fake: &AliExpressFake) -> Response {
+    let services: Vec<Value> = lock(&fake.logistics_services)
+        .iter()
+        .map(|s| {
+            json!({
+                "service_name": s.service_name,
+                "display_name": s.display_name,
+                "logistics_company": s.logistics_company,
+                "min_process_day": s.min_process_day,
+                "max_process_day": s.max_process_day,
+                "tracking_no_regex": s.tracking_no_regex,
+                "recommend_order": s.recommend_order,
+            })
+        })
+        .collect();
+    let mut body = serde_json::Map::new();
+    body.insert("result_list".into(), json!({ "aeop_logistics_service_result": services }));
+    body.insert("result_success".into(), json!(true));
+    answer(LIST_LOGISTICS_SERVICE, body)
 }
 
 fn order_fulfill(fake: &AliExpressFake, params: &HashMap<String, String>) -> Response {
@@ -939,49 +1416,79 @@ fn order_fulfill(fake: &AliExpressFake, params: &HashMap<String, String>) -> Res
         }
     }
     let text = |k: &str| business.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-    let (service, out_ref, send_type) = (text("service_name"), text("out_ref"), text("send_type"));
-    let failed = |code: &str, desc: &str| {
-        Json(json!({ "aliexpress_solution_order_fulfill_response": {
-            "result": { "result_success": false, "result_error_code": code, "result_error_desc": desc },
-            "request_id": request_id(),
-        } }))
-        .into_response()
-    };
+    let (service, out_ref, send_type, number) =
+        (text("service_name"), text("out_ref"), text("send_type"), text("logistics_no"));
+    let website = field("tracking_website");
     if send_type != "all" && send_type != "part" {
         return AeError::invalid_parameter("send_type must be all or part").wrapped();
     }
-    if text("description").chars().count() > 512 {
-        return AeError::invalid_parameter("description is longer than 512 characters").wrapped();
+    let description = text("description");
+    if description.chars().count() > 512 || !description.is_ascii() {
+        return AeError::invalid_parameter("description must be English text of at most 512 characters").wrapped();
     }
-    if service.to_ascii_uppercase().starts_with("OTHER") && text("tracking_website").is_empty() {
-        return failed("TRACKING_WEBSITE_REQUIRED", "tracking_website is required when service_name is OTHER");
+    let regex =
+        lock(&fake.logistics_services).iter().find(|s| s.service_name == service).map(|s| s.tracking_no_regex.clone());
+    let Some(regex) = regex else {
+        return AeError::business(format!("{service} {MSG_NOT_SELLER_SERVICE}")).wrapped();
+    };
+    if needs_tracking_website(&service) && website.is_none() {
+        return AeError::business(format!("tracking_website is required for service_name {service}")).wrapped();
+    }
+    if !tracking_number_matches(&regex, &number) {
+        return AeError::business(MSG_TRACKING_REJECTED).wrapped();
     }
     let Ok(order_id) = out_ref.parse::<u64>() else {
-        return failed("ORDER_NOT_FOUND", "The order does not exist");
+        return AeError::business(MSG_ORDER_NOT_FOUND).wrapped();
     };
     {
         let mut orders = lock(&fake.orders);
         let Some(o) = orders.iter_mut().find(|o| o.order_id == order_id) else {
-            return failed("ORDER_NOT_FOUND", "The order does not exist");
+            return AeError::business(MSG_ORDER_NOT_FOUND).wrapped();
         };
-        if o.status != "WAIT_SELLER_SEND_GOODS" && o.status != "SELLER_PART_SEND_GOODS" {
-            return failed("ORDER_STATUS_NOT_ALLOWED", "The order is not waiting for shipment");
+        if o.sent_all() {
+            return AeError::business(MSG_ALREADY_SHIPPED).wrapped();
         }
-        o.status = if send_type == "all" { "WAIT_BUYER_ACCEPT_GOODS" } else { "SELLER_PART_SEND_GOODS" }.to_owned();
-        o.updated = Utc::now().trunc_subsecs(0);
+        if !FULFILLABLE.contains(&o.status.as_str()) {
+            return AeError::business(MSG_STATUS_NOT_ALLOWED).wrapped();
+        }
+        let now = Utc::now().trunc_subsecs(0);
+        o.shipments.push(AeShipment {
+            service_name: service,
+            logistics_no: number,
+            send_type: send_type.clone(),
+            tracking_website: website,
+            sent: now,
+        });
+        if o.status == "WAIT_SELLER_SEND_GOODS" || o.status == "SELLER_PART_SEND_GOODS" {
+            o.status = if send_type == "all" { "WAIT_BUYER_ACCEPT_GOODS" } else { "SELLER_PART_SEND_GOODS" }.to_owned();
+        }
+        o.updated = now;
     }
     lock(&fake.fulfillments).push((out_ref, Value::Object(business)));
-    Json(json!({ "aliexpress_solution_order_fulfill_response": {
-        "result": { "result_success": true },
-        "request_id": request_id(),
-    } }))
-    .into_response()
+    {
+        let mut lose = lock(&fake.lose_next_writes);
+        if *lose > 0 {
+            *lose -= 1;
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
+            )
+                .into_response();
+        }
+    }
+    let mut body = serde_json::Map::new();
+    body.insert("result".into(), json!({ "result_success": true }));
+    answer(ORDER_FULFILL, body)
 }
 
 // ---------------------------------------------------------------------------------
 // Seed data.
 
-/// One realistic order, deterministic in `i`: 1-3 lines, updated `base + 7i s`.
+/// One realistic order, deterministic in `i`: 1-3 lines, updated `base + 7i s`. Of every
+/// 20 orders, 16 await shipment (WAIT_SELLER_SEND_GOODS), 2 were shipped in full on the
+/// platform (WAIT_BUYER_ACCEPT_GOODS with a CPAM shipment), 1 in part
+/// (SELLER_PART_SEND_GOODS) and 1 was cancelled (FINISH, `CANCEL_END_REASON`).
 fn seed_order(i: usize, base: DateTime<Utc>) -> AeOrder {
     let n = i as u64;
     let order_id = 3_040_000_000_000_000 + n * 100_003;
@@ -996,11 +1503,18 @@ fn seed_order(i: usize, base: DateTime<Utc>) -> AeOrder {
             unit_cents: 199 + ((i * 7 + l * 13) % 3000) as i64,
         })
         .collect();
-    let status = match i % 10 {
-        7 => "WAIT_BUYER_ACCEPT_GOODS",
-        9 => "FINISH",
-        4 => "SELLER_PART_SEND_GOODS",
-        _ => "WAIT_SELLER_SEND_GOODS",
+    let shipment = |send_type: &str| AeShipment {
+        service_name: "CPAM".to_owned(),
+        logistics_no: format!("RB{:09}CN", 100_000_000 + n),
+        send_type: send_type.to_owned(),
+        tracking_website: None,
+        sent: updated - Duration::minutes(30),
+    };
+    let (status, shipments, end_reason, trade_end) = match i % 20 {
+        3 | 13 => ("WAIT_BUYER_ACCEPT_GOODS", vec![shipment("all")], None, None),
+        11 => ("SELLER_PART_SEND_GOODS", vec![shipment("part")], None, None),
+        7 => ("FINISH", Vec::new(), Some(CANCEL_END_REASON.to_owned()), Some(updated)),
+        _ => ("WAIT_SELLER_SEND_GOODS", Vec::new(), None, None),
     };
     AeOrder {
         order_id,
@@ -1010,6 +1524,10 @@ fn seed_order(i: usize, base: DateTime<Utc>) -> AeOrder {
         recipient: i,
         lines,
         shipping_cents: (i % 4) as i64 * 150,
+        shipments,
+        end_reason,
+        trade_end,
+        goods_prepare_days: 3 + (i % 5) as i64,
     }
 }
 
@@ -1089,6 +1607,132 @@ mod tests {
             ("sign", "87DE067E5400EFFE48781673B7F0C316"),
         ]);
         assert!(verify_sign("topsecret", None, &p));
+    }
+
+    #[test]
+    fn empty_parameters_are_not_signed() {
+        let mut p = params(&[("app_key", "500123"), ("sign_method", "sha256"), ("timestamp", "1700000000000")]);
+        let base = sign_base(None, &p);
+        p.insert("simplify".into(), String::new());
+        p.insert("debug".into(), "  ".into());
+        assert_eq!(sign_base(None, &p), base);
+    }
+
+    #[test]
+    fn legacy_timestamps_are_gmt_plus_8() {
+        assert_eq!(parse_timestamp("2026-01-15 20:00:00"), Some(utc("2026-01-15T12:00:00Z")));
+        assert_eq!(parse_timestamp("1700000000000"), DateTime::from_timestamp_millis(1_700_000_000_000));
+        assert_eq!(parse_timestamp("2017-11-11T12:00:00Z"), Some(utc("2017-11-11T12:00:00Z")));
+        assert_eq!(parse_timestamp(""), None);
+    }
+
+    #[test]
+    fn tracking_rules_follow_the_published_patterns() {
+        assert!(tracking_number_matches(REGEX_UPU, "RR123456785CN"));
+        assert!(!tracking_number_matches(REGEX_UPU, "RR12345678CN"));
+        assert!(!tracking_number_matches(REGEX_UPU, "1Z999AA10123456784"));
+        assert!(tracking_number_matches(REGEX_EMS, "LA88887777CN"));
+        assert!(tracking_number_matches(REGEX_12_DIGITS, "123456789012"));
+        assert!(!tracking_number_matches(REGEX_12_DIGITS, "12345678901A"));
+        assert!(tracking_number_matches(REGEX_ALNUM, "1Z999AA10123456784"));
+        assert!(!tracking_number_matches(REGEX_ALNUM, "1Z 999"));
+        assert!(tracking_number_matches("", "anything at all"));
+        let services = default_logistics_services();
+        assert!(services.iter().any(|s| s.service_name == "OTHER_US_LOCAL" && s.tracking_no_regex.is_empty()));
+        assert!(services.iter().any(|s| s.service_name == "other"));
+        assert!(needs_tracking_website("other") && needs_tracking_website("OTHER_DE_OVERSEAS"));
+        assert!(!needs_tracking_website("CPAM"));
+    }
+
+    #[test]
+    fn seed_mix_is_mostly_awaiting_shipment() {
+        let base = utc("2026-01-01T00:00:00Z");
+        let orders: Vec<AeOrder> = (0..200).map(|i| seed_order(i, base)).collect();
+        let count = |s: &str| orders.iter().filter(|o| o.status == s).count();
+        assert_eq!(count("WAIT_SELLER_SEND_GOODS"), 160);
+        assert_eq!(count("WAIT_BUYER_ACCEPT_GOODS"), 20);
+        assert_eq!(count("SELLER_PART_SEND_GOODS"), 10);
+        assert_eq!(count("FINISH"), 10);
+        assert!(orders.iter().filter(|o| o.status == "WAIT_BUYER_ACCEPT_GOODS").all(AeOrder::sent_all));
+        assert!(orders.iter().filter(|o| o.status == "FINISH").all(|o| o.end_reason.is_some()));
+    }
+
+    fn fulfil(fake: &AliExpressFake, pairs: &[(&str, &str)]) -> (StatusCode, Value) {
+        let r = order_fulfill(fake, &params(pairs));
+        let status = r.status();
+        let body = futures_util::FutureExt::now_or_never(axum::body::to_bytes(r.into_body(), 1 << 20))
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    #[test]
+    fn fulfil_validates_service_and_refuses_a_second_full_shipment() {
+        let fake = AliExpressFake::new(3);
+        let id = lock(&fake.orders)[0].order_id.to_string();
+        let (_, body) = fulfil(
+            &fake,
+            &[
+                ("service_name", "WB"),
+                ("out_ref", id.as_str()),
+                ("send_type", "all"),
+                ("logistics_no", "RR123456785CN"),
+            ],
+        );
+        assert_eq!(body["error_response"]["sub_code"], BUSINESS_ERROR, "{body}");
+        assert!(body["error_response"]["sub_msg"].as_str().unwrap_or_default().contains(MSG_NOT_SELLER_SERVICE));
+        let (_, body) = fulfil(
+            &fake,
+            &[
+                ("service_name", "OTHER_US_LOCAL"),
+                ("out_ref", id.as_str()),
+                ("send_type", "all"),
+                ("logistics_no", "X1"),
+            ],
+        );
+        assert_eq!(body["error_response"]["code"], "50", "{body}");
+        let ok = [
+            ("service_name", "CPAM"),
+            ("out_ref", id.as_str()),
+            ("send_type", "all"),
+            ("logistics_no", "RR123456785CN"),
+        ];
+        let (_, body) = fulfil(&fake, &ok);
+        assert_eq!(body["aliexpress_solution_order_fulfill_response"]["result"]["result_success"], true, "{body}");
+        assert_eq!(lock(&fake.orders)[0].status, "WAIT_BUYER_ACCEPT_GOODS");
+        let (_, body) = fulfil(&fake, &ok);
+        assert_eq!(body["error_response"]["sub_msg"], MSG_ALREADY_SHIPPED, "{body}");
+        assert_eq!(lock(&fake.fulfillments).len(), 1);
+        let first = lock(&fake.orders)[0].clone();
+        let all = InfoBlocks { issue: true, logistics: true, buyer: true, refund: true };
+        let detail = order_detail(&fake, &first, &all);
+        assert_eq!(
+            detail["logistic_info_list"]["global_aeop_tp_logistic_info_dto"][0]["logistics_no"],
+            "RR123456785CN"
+        );
+        assert_eq!(detail["logistics_status"], "SELLER_SEND_GOODS");
+    }
+
+    #[test]
+    fn a_lost_answer_still_applies_the_write() {
+        let fake = AliExpressFake::new(3);
+        let id = lock(&fake.orders)[1].order_id.to_string();
+        *lock(&fake.lose_next_writes) = 1;
+        let (status, _) = fulfil(
+            &fake,
+            &[
+                ("service_name", "CPAM"),
+                ("out_ref", id.as_str()),
+                ("send_type", "part"),
+                ("logistics_no", "RR123456785CN"),
+            ],
+        );
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(lock(&fake.orders)[1].status, "SELLER_PART_SEND_GOODS");
+        assert_eq!(lock(&fake.fulfillments).len(), 1);
+        let third = lock(&fake.orders)[2].order_id.to_string();
+        fake.cancel_on_platform(&third);
+        assert_eq!(lock(&fake.orders)[2].status, "FINISH");
     }
 
     #[test]

@@ -1,7 +1,12 @@
-//! A fake OrangeConnex (OC, 橙联) overseas-warehouse server, written from the wire contract
-//! `connectors/logistics/orangeconnex/WIRE.md` (itself from OC's ERP integration guide and
-//! `shared/connectors.md` §1) and independent of the OC connector: no shared DTOs, signing,
-//! time or paging code, so a misreading on one side shows up as a failing call.
+//! A fake OrangeConnex (OC, 橙联) overseas-warehouse server, written from OC's own documents
+//! (ef-open-api.apifox.cn, OC's Postman collections and ERP guide, as cited in
+//! `connectors/logistics/orangeconnex/WIRE.md`) and independent of the OC connector: no
+//! shared DTOs, signing, time or paging code, so a misreading on one side shows up as a
+//! failing call.
+//!
+//! - Regions are OC's own codes ([`REGIONS`]: UK, DE, AU, AU-MEL, US-East, US-South,
+//!   US-West); `GB` is not one. SKU creation naming no known region answers HTTP 200
+//!   `success:false`; outbound and inbound orders in an unknown region are refused.
 //!
 //! - OAuth 2 authorization code: `GET /oauth/authorize` shows a sign-in/consent page
 //!   (a "seller" field names the OC account the tokens act for; `POST /oauth/authorize`
@@ -67,6 +72,8 @@ const MAX_OUTBOUND_BATCH: usize = 50;
 const MAX_ORDER_QUERY_LIST: usize = 100;
 const MAX_ORDER_QUERY_RESULTS: usize = 1000;
 const MAX_INBOUND_DETAIL: usize = 50;
+/// Inbound detail/list windows (apifox "Inbound Order Detail Query"; evamp-ops' client).
+const MAX_INBOUND_WINDOW_DAYS: i64 = 7;
 const MAX_SNAPSHOT_SKUS: usize = 200;
 const MAX_MOVEMENT_SKUS: usize = 50;
 const MAX_MOVEMENT_WINDOW_DAYS: i64 = 7;
@@ -79,21 +86,79 @@ const MAX_QUANTITY: u64 = 1_000_000;
 /// Every list the fake does not otherwise limit (SKU names, cartons, products…).
 const MAX_OTHER_LIST: usize = 1000;
 
-/// Service regions, used everywhere (services, outbound, stock, inbound) as WIRE.md chose.
-const REGIONS: [&str; 3] = ["GB", "DE", "AU"];
+/// OC's service regions (its own codes, not ISO countries): the regions of getServiceList
+/// in OC's Postman capture, and the regional warehouses of StockSnapshot v2's description.
+/// `GB` is not one of them. Used by SKU creation, services, stock, outbound and inbound.
+pub const REGIONS: [&str; 7] = ["UK", "DE", "AU", "AU-MEL", "US-East", "US-South", "US-West"];
 
-/// `(serviceRegion, shippingServiceCode, English name, Chinese name)`.
+/// `(serviceRegion, shippingServiceCode, en-US name, zh-CN name)`, as getServiceList answered
+/// in OC's Postman collection (`OC openAPI-Stage.postman_collection.json`, saved response).
 const SERVICES: &[(&str, &str, &str, &str)] = &[
-    ("GB", "GBDomesticStandard", "UK Domestic Standard", "英国国内标准"),
-    ("GB", "GBDomesticExpress", "UK Domestic Express", "英国国内快捷"),
-    ("GB", "GBDomesticEconomy", "UK Domestic Economy", "英国国内经济"),
-    ("GB", "GBDomesticStandardLetter", "UK Domestic Standard Letter", "英国国内标准信件"),
-    ("GB", "GBInternationalStandard", "UK International Standard", "英国国际标准"),
-    ("DE", "DEDomesticStandard", "Germany Domestic Standard", "德国国内标准"),
-    ("DE", "DEInternationalStandard", "Germany Pan-EU Standard", "德国泛欧标准"),
-    ("DE", "DEDomesticEconomy", "Germany Domestic Economy", "德国国内经济"),
-    ("AU", "AUDomesticStandard", "Australia Domestic Standard", "澳大利亚国内标准"),
-    ("AU", "AUDomesticExpress", "Australia Domestic Express", "澳大利亚国内快捷"),
+    ("DE", "DEDomesticStandard", "DE Domestic Standard", "德国国内标准配送"),
+    ("DE", "DEInternationalStandard", "DE International Standard", "德国国际标准配送"),
+    ("DE", "DEDomesticEconomy", "DE Domestic Economy", "德国国内经济配送"),
+    ("DE", "DEDomesticFreight", "DE Domestic Freight", "德国国内大件配送"),
+    ("DE", "DEDomStd_GLSPreferred", "DE Domestic Standard-GLS as Preferred Carrier", "德国国内标准配送-优先GLS"),
+    ("DE", "DEDomStd_GLSOnly", "DE Domestic Standard-GLS as Assigned Carrier", "德国国内标准配送-指定GLS"),
+    ("DE", "DEIntStd_GLSPreferred", "DE International Standard-GLS as Preferred Carrier", "德国国际标准配送-优先GLS"),
+    ("DE", "DEIntStd_GLSOnly", "DE International Standard-GLS as Assigned Carrier", "德国国际标准配送-指定GLS"),
+    ("UK", "GBDomesticStandard", "GB Domestic Standard", "英国国内标准配送"),
+    ("UK", "GBDomesticExpress", "GB Express", "英国国内快捷配送"),
+    ("UK", "GBDomesticEconomy", "GB Domestic Economy", "英国国内经济信件配送"),
+    ("UK", "GBDomesticStandardLetter", "GB Domestic Standard Letter", "英国国内标准信件配送"),
+    ("UK", "GBInternationalStandard", "GB International", "英国国际标准配送"),
+    ("UK", "GBDomesticFreight", "GB Domestic Freight", "英国国内大件配送"),
+    ("UK", "GBDomStd_RMPreferred", "UK Domestic Standard-Royal Mail as Preferred Carrier", "英国国内标准配送-优先Royal Mail"),
+    ("UK", "GBDomStd_RMOnly", "UK Domestic Standard-Royal Mail as Assigned Carrier", "英国国内标准配送-指定Royal Mail"),
+    ("UK", "GBDomStd_HMPreferred", "UK Domestic Standard-EVRi as Preferred Carrier", "英国国内标准配送-优先EVRi"),
+    ("UK", "GBDomStd_HMOnly", "UK Domestic Standard-EVRi as Assigned Carrier", "英国国内标准配送-指定EVRi"),
+    ("UK", "GBDomExp_RMPreferred", "UK Domestic Express-Royal Mail as Preferred Carrier", "英国国内快捷配送-优先Royal Mail"),
+    ("UK", "GBDomExp_RMOnly", "UK Domestic Express-Royal Mail as Assigned Carrier", "英国国内快捷配送-指定Royal Mail"),
+    ("UK", "GBDomExp_HMPreferred", "UK Domestic Express-EVRi as Preferred Carrier", "英国国内快捷配送-优先EVRi"),
+    ("UK", "GBDomExp_HMOnly", "UK Domestic Express-EVRi as Assigned Carrier", "英国国内快捷配送-指定EVRi"),
+    ("UK", "GBDomExp_YodelPreferred", "UK Domestic Express-Yodel as Preferred Carrier", "英国国内快捷配送-优先Yodel"),
+    ("UK", "GBDomStd_YodelOnly", "UK Domestic Standard-Yodel as Assigned Carrier", "英国国内标准配送-指定Yodel"),
+    ("UK", "GBDomExp_YodelOnly", "UK Domestic Express-Yodel as Assigned Carrier", "英国国内快捷配送-指定Yodel"),
+    ("UK", "GBDomStd_YodelPreferred", "UK Domestic Standard-Yodel as Preferred Carrier", "英国国内标准配送-优先Yodel"),
+    ("AU", "AUDomesticExpress", "AU Express", "澳大利亚国内快捷配送"),
+    ("AU", "AU_AUP_eParcel", "AU Domestic-Australia Post eParcel as Assigned Carrier", "澳大利亚国内指定Australia Post eParcel"),
+    ("AU", "AU_AUP_Express", "AU Domestic-Australia Post Express as Assigned Carrier", "澳大利亚国内指定Australia Post Express"),
+    ("AU", "AUDomesticStandard", "AU Domestic Standard", "澳大利亚国内标准配送"),
+    ("AU", "AUDomesticEconomy", "AU Domestic Economy", "澳大利亚国内经济配送"),
+    ("AU", "AUDomesticFreight", "AU Domestic Freight", "澳大利亚国内大件配送"),
+    ("AU", "AUDomStd_AUPostPreferred", "AU Domestic Standard-AU Post as Preferred Carrier", "澳大利亚国内标准配送-优先AU Post"),
+    ("AU", "AUDomStd_PFLPreferred", "AU Domestic Standard-PFL as Preferred Carrier", "澳大利亚国内标准配送-优先PFL"),
+    ("AU", "AUDomStd_AUPostOnly", "AU Domestic Standard-AU Post as Assigned Carrier", "澳大利亚国内标准配送-指定AU Post"),
+    ("AU", "AUDomStd_PFLOnly", "AU Domestic Standard-PFL as Assigned Carrier", "澳大利亚国内标准配送-指定PFL"),
+    ("AU", "AUInternationalStandard", "AU International Standard", "澳洲国际标准服务"),
+    ("AU", "AU_PFLOnly", "AU Domestic-PFL as Assigned Carrier", "澳大利亚国内指定PFL配送"),
+    ("US-West", "USDomesticStandard", "US Domestic Standard-USPS Ground Advantage as Assigned Carrier", "美国国内标准配送-指定USPS Ground Advantage"),
+    ("US-West", "USDomesticExpress", "US Domestic Express-USPS Priority Mail as Assigned Carrier", "美国国内快捷配送-指定USPS Priority Mail"),
+    ("US-West", "USDomesticEconomy", "US Domestic Economy", "美国国内经济配送"),
+    ("US-West", "US_UPSMIOnly", "US Domestic-UPS MI as Assigned Carrier", "美国国内指定UPS MI配送"),
+    ("US-West", "USInternationalStandard", "US International Standard", "美国国际标准服务"),
+    ("US-West", "US_FedExOnly", "US Domestic Standard-FedEx Ground as Assigned Carrier", "美国国内标准配送-指定FedEx Ground"),
+    ("US-West", "USDomestic_UPSGroundOnly", "US Domestic Standard-UPS Ground as Assigned Carrier", "美国国内标准配送-指定UPS Ground"),
+    ("US-West", "USDomestic_UPSSurePostOnly", "US Domestic-UPS SurePost as Assigned Carrier", "美国国内指定UPS SurePost配送"),
+    ("US-East", "USDomesticStandard", "US Domestic Standard-USPS Ground Advantage as Assigned Carrier", "美国国内标准配送-指定USPS Ground Advantage"),
+    ("US-East", "USDomesticExpress", "US Domestic Express-USPS Priority Mail as Assigned Carrier", "美国国内快捷配送-指定USPS Priority Mail"),
+    ("US-East", "USDomesticEconomy", "US Domestic Economy", "美国国内经济配送"),
+    ("US-East", "US_UPSMIOnly", "US Domestic-UPS MI as Assigned Carrier", "美国国内指定UPS MI配送"),
+    ("US-East", "USInternationalStandard", "US International Standard", "美国国际标准服务"),
+    ("US-East", "US_FedExOnly", "US Domestic Standard-FedEx Ground as Assigned Carrier", "美国国内标准配送-指定FedEx Ground"),
+    ("US-East", "USDomestic_UPSGroundOnly", "US Domestic Standard-UPS Ground as Assigned Carrier", "美国国内标准配送-指定UPS Ground"),
+    ("US-East", "USDomestic_UPSSurePostOnly", "US Domestic-UPS SurePost as Assigned Carrier", "美国国内指定UPS SurePost配送"),
+    ("US-South", "USDomesticStandard", "US Domestic Standard-USPS Ground Advantage as Assigned Carrier", "美国国内标准配送-指定USPS Ground Advantage"),
+    ("US-South", "USDomesticExpress", "US Domestic Express-USPS Priority Mail as Assigned Carrier", "美国国内快捷配送-指定USPS Priority Mail"),
+    ("US-South", "USDomesticEconomy", "US Domestic Economy", "美国国内经济配送"),
+    ("US-South", "US_UPSMIOnly", "US Domestic-UPS MI as Assigned Carrier", "美国国内指定UPS MI配送"),
+    ("US-South", "USInternationalStandard", "US International Standard", "美国国际标准服务"),
+    ("US-South", "US_FedExOnly", "US Domestic Standard-FedEx Ground as Assigned Carrier", "美国国内标准配送-指定FedEx Ground"),
+    ("US-South", "USDomestic_UPSGroundOnly", "US Domestic Standard-UPS Ground as Assigned Carrier", "美国国内标准配送-指定UPS Ground"),
+    ("US-South", "USDomestic_UPSSurePostOnly", "US Domestic-UPS SurePost as Assigned Carrier", "美国国内指定UPS SurePost配送"),
+    ("AU-MEL", "AU_AUP_eParcel", "AU Domestic-Australia Post eParcel as Assigned Carrier", "澳大利亚国内指定Australia Post eParcel"),
+    ("AU-MEL", "AU_AUP_Express", "AU Domestic-Australia Post Express as Assigned Carrier", "澳大利亚国内指定Australia Post Express"),
+    ("AU-MEL", "AU_PFLOnly", "AU Domestic-PFL as Assigned Carrier", "澳大利亚国内指定PFL配送"),
 ];
 
 const SKU_STATUSES: [&str; 4] = ["DRAFT", "SUBMITTED", "APPROVED", "REJECTED"];
@@ -164,6 +229,8 @@ struct Sku {
     mfskuid: String,
     reference: String,
     seller_sku: String,
+    /// `SKUNameList` as created.
+    names: Value,
     regions: Vec<String>,
     status: String,
     /// When the current status was set (drafts auto-approve from here).
@@ -232,6 +299,9 @@ struct Inbound {
     cartons: Vec<Carton>,
     status: String,
     status_at: DateTime<Utc>,
+    created: DateTime<Utc>,
+    /// When the goods arrived (status `Receiving`).
+    arrived: Option<DateTime<Utc>>,
     tracking: Vec<(String, String, String)>,
     files: Vec<(String, String, usize)>,
     stocked: bool,
@@ -328,7 +398,7 @@ impl OcFake {
     /// Requests received by an operation (accepted or not): "token", "services",
     /// "sku.create", "sku.query", "stock.snapshot", "stock.movement", "outbound.create",
     /// "outbound.query", "outbound.cancel", "inbound.create", "inbound.tracking",
-    /// "inbound.file", "inbound.detail".
+    /// "inbound.file", "inbound.detail", "inbound.list".
     pub fn calls(&self, op: &str) -> u32 {
         lock(&self.calls).get(op).copied().unwrap_or(0)
     }
@@ -375,6 +445,7 @@ impl OcFake {
     /// tracking, for the seller owning `mfskuid` (or the default seller). Returns its
     /// orderNumber.
     pub fn add_auto_fulfilled(&self, ebay_order_id: &str, region: &str, mfskuid: &str, qty: i64) -> String {
+        let region = &hook_region(region);
         let mut store = self.settled();
         let seller = store.skus.get(mfskuid).map_or_else(|| DEFAULT_SELLER.to_owned(), |s| s.seller.clone());
         let number = store.next_order_number(region);
@@ -428,6 +499,7 @@ impl OcFake {
     /// Sets the available stock of a known SKU in a region and logs the change as an AVL
     /// movement with reason "ADJ".
     pub fn set_stock(&self, mfskuid: &str, region: &str, available: i64) {
+        let region = &hook_region(region);
         let mut store = self.settled();
         if !store.skus.contains_key(mfskuid) {
             return;
@@ -446,6 +518,7 @@ impl OcFake {
         reason: &str,
         at: DateTime<Utc>,
     ) {
+        let region = &hook_region(region);
         let mut store = self.settled();
         if !store.skus.contains_key(mfskuid) {
             return;
@@ -526,14 +599,14 @@ impl Store {
         format!("OC{:013}", 250_260_000 + self.next_seq())
     }
 
-    /// `OCO` + 13 digits + region, e.g. `OCO2000011360056GB`.
+    /// `OCO` + 13 digits + country, e.g. `OCO2000011360056GB` (a UK order [C]).
     fn next_order_number(&mut self, region: &str) -> String {
-        format!("OCO{:013}{region}", 2_000_011_360_000 + self.next_seq())
+        format!("OCO{:013}{}", 2_000_011_360_000 + self.next_seq(), region_country(region))
     }
 
-    /// `OCI` + digit + region + 8 digits, e.g. `OCI5DE07295030`.
+    /// `OCI` + digit + country + 8 digits, e.g. `OCI5DE07295030`.
     fn next_inbound_number(&mut self, region: &str) -> String {
-        format!("OCI5{region}{:08}", 7_295_000 + self.next_seq())
+        format!("OCI5{}{:08}", region_country(region), 7_295_000 + self.next_seq())
     }
 
     fn owned<'a>(&'a self, seller: &str, mfskuid: &str) -> Option<&'a Sku> {
@@ -640,6 +713,13 @@ impl Store {
         };
         ib.status = status.to_owned();
         ib.status_at = at;
+        // CHOICE: everything is counted in at `Receiving` and shelved at `Put away`.
+        if matches!(status, "Receiving" | "Put away") {
+            ib.arrived.get_or_insert(at);
+            for line in ib.cartons.iter_mut().flat_map(|c| c.lines.iter_mut()) {
+                line.received = line.quantity;
+            }
+        }
         if status != "Put away" || ib.stocked {
             return;
         }
@@ -974,6 +1054,7 @@ static OPS: &[Op] = &[
         run: op_inbound_file,
     },
     Op { name: "inbound.detail", path: "/openapi/3pp/inbound/v1/detail", post: true, run: op_inbound_detail },
+    Op { name: "inbound.list", path: "/openapi/3pp/inbound/v1/query", post: true, run: op_inbound_list },
 ];
 
 /// The authenticated caller and the request's `data`.
@@ -1000,29 +1081,53 @@ impl OcError {
         Self::new("400", message)
     }
 
-    fn respond(self, http_401: bool) -> Response {
+    /// OC's documented error shape (apifox "Inbound Order Detail Query" example):
+    /// `{"code":3,"errors":[{"code":"3A0529","message":"…"}],"messageId":"…","success":false}`
+    /// — `code` an integer, `errors[].code` a string. CHOICE: the integer is 401 (token),
+    /// 403 (clientKey/TimeStamp/signature), 400 (invalid request) and 3 (business refusal,
+    /// as in OC's example); `errors[].code` keeps the specific string code.
+    fn respond(self, http_401: bool, message_id: &str) -> Response {
         let status = if self.code == "401" && http_401 { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+        let code: i64 = match self.code.as_str() {
+            "401" => 401,
+            "403" => 403,
+            "400" => 400,
+            _ => 3,
+        };
         let message = self.errors.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("; ");
         let errors: Vec<Value> = self.errors.iter().map(|(c, m)| json!({ "code": c, "message": m })).collect();
         (
             status,
-            Json(json!({ "success": false, "code": self.code, "message": message, "errors": errors, "data": null })),
+            Json(json!({
+                "success": false, "code": code, "message": message, "messageId": message_id, "errors": errors
+            })),
         )
             .into_response()
     }
 }
 
-fn success(data: Value) -> Response {
-    Json(json!({ "success": true, "code": 0, "message": "成功", "data": data })).into_response()
+/// OC's answer as captured in its Postman collection (getServiceList saved response):
+/// `{"code":0,"message":"Success","messageId":"…","data":…}` (no `success` field).
+fn success(data: Value, message_id: &str) -> Response {
+    Json(json!({ "code": 0, "message": "Success", "messageId": message_id, "data": data })).into_response()
+}
+
+/// The request's `messageId` (echoed in the answer), else a fresh one.
+fn message_id_of(body: &[u8]) -> String {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("messageId").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| Utc::now().timestamp_millis().to_string())
 }
 
 fn signed(op: &'static Op) -> MethodRouter<Arc<OcFake>> {
     let handler = move |State(fake): State<Arc<OcFake>>, headers: HeaderMap, body: Bytes| async move {
         fake.count(op.name);
         let result = authenticate(&fake, op, &headers, &body).and_then(|ctx| (op.run)(&fake, &ctx));
+        let message_id = message_id_of(&body);
         match result {
-            Ok(data) => success(data),
-            Err(e) => e.respond(*lock(&fake.http_401)),
+            Ok(data) => success(data, &message_id),
+            Err(e) => e.respond(*lock(&fake.http_401), &message_id),
         }
     };
     if op.post { post(handler) } else { get(handler) }
@@ -1301,8 +1406,8 @@ fn op_services(_: &OcFake, _: &Ctx) -> Result<Value, OcError> {
                     json!({
                         "shippingServiceCode": code,
                         "shippingServiceNameList": [
-                            { "language": "en", "shippingServiceName": en },
-                            { "language": "zh", "shippingServiceName": zh }
+                            { "applyPlatform": "0,1", "language": "en-US", "shippingServiceName": en },
+                            { "applyPlatform": "0,1", "language": "zh-CN", "shippingServiceName": zh }
                         ]
                     })
                 })
@@ -1329,7 +1434,11 @@ fn op_sku_create(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
     let mut store = fake.settled();
     let now = now();
     let mut results = Vec::with_capacity(items.len());
-    for item in items {
+    // SKUs naming no known serviceRegion refuse the whole call (HTTP 200, success:false),
+    // as an operator saw OC do with `GB`.
+    let mut unknown_regions: Vec<String> = Vec::new();
+    let mut created: Vec<Sku> = Vec::new();
+    for (n, item) in items.iter().enumerate() {
         let mut c = Check::item();
         if !item.is_object() {
             c.fail("each SKU must be an object");
@@ -1345,16 +1454,26 @@ fn op_sku_create(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
         }
         c.boolean(item, "withBattery", "", true);
         let mut regions: Vec<String> = Vec::new();
-        for (i, r) in c.list(item, "serviceRegionList", "", true, MAX_OTHER_LIST).iter().enumerate() {
+        let region_list = c.list(item, "serviceRegionList", "", true, MAX_OTHER_LIST);
+        for (i, r) in region_list.iter().enumerate() {
             let at = format!("serviceRegionList[{i}].");
-            if let Some(region) = c.required(r, "serviceRegion", &at) {
-                if !REGIONS.contains(&region.as_str()) {
-                    c.fail(format!("{at}serviceRegion {region} is not served (GB, DE, AU)"));
-                } else if !regions.contains(&region) {
-                    regions.push(region);
-                }
+            // CHOICE: an unknown region next to a known one is ignored.
+            if let Some(region) = c.required(r, "serviceRegion", &at)
+                && REGIONS.contains(&region.as_str())
+                && !regions.contains(&region)
+            {
+                regions.push(region);
             }
-            c.boolean(r, "withBrand", &at, false);
+            // OC's Postman sends `"withBrand":"WOB"`; a boolean is tolerated too.
+            if field(r, "withBrand").is_some_and(|v| !v.is_string() && !v.is_boolean()) {
+                c.fail(format!("{at}withBrand must be a string (e.g. WB, WOB)"));
+            }
+        }
+        if !region_list.is_empty() && regions.is_empty() {
+            unknown_regions.push(format!(
+                "data[{n}].serviceRegionList needs at least one known serviceRegion ({})",
+                REGIONS.join(", ")
+            ));
         }
         c.optional(item, "salesURL", "");
         let origin = c.optional(item, "countryOfOrigin", "");
@@ -1374,33 +1493,47 @@ fn op_sku_create(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
             }));
             continue;
         };
+        if regions.is_empty() {
+            results.push(Value::Null);
+            continue;
+        }
         // One MFSKUID per referenceSKUID: creating it again answers the same one.
-        let existing =
-            store.skus.values().find(|s| s.seller == ctx.seller && s.reference == reference).map(|s| s.mfskuid.clone());
-        let mfskuid = match existing {
+        let existing = store
+            .skus
+            .values()
+            .chain(created.iter())
+            .find(|s| s.seller == ctx.seller && s.reference == reference)
+            .map(|s| (s.mfskuid.clone(), s.status.clone()));
+        let (mfskuid, status) = match existing {
             Some(m) => m,
             None => {
                 let mfskuid = store.next_mfskuid();
-                for region in &regions {
-                    store.stock.insert((mfskuid.clone(), region.clone()), 0);
-                }
-                store.skus.insert(
-                    mfskuid.clone(),
-                    Sku {
-                        seller: ctx.seller.clone(),
-                        mfskuid: mfskuid.clone(),
-                        seller_sku: reference.clone(),
-                        reference: reference.clone(),
-                        regions,
-                        status: "DRAFT".into(),
-                        status_at: now,
-                        updated: now,
-                    },
-                );
-                mfskuid
+                let names = field(item, "SKUNameList").cloned().unwrap_or_else(|| json!([]));
+                created.push(Sku {
+                    seller: ctx.seller.clone(),
+                    mfskuid: mfskuid.clone(),
+                    seller_sku: reference.clone(),
+                    reference: reference.clone(),
+                    names,
+                    regions,
+                    status: "DRAFT".into(),
+                    status_at: now,
+                    updated: now,
+                });
+                (mfskuid, "DRAFT".to_owned())
             }
         };
-        results.push(json!({ "referenceSKUID": reference, "success": true, "MFSKUID": mfskuid }));
+        // A new SKU is a draft until the seller submits it and OC approves it (seed 003 line 129).
+        results.push(json!({ "referenceSKUID": reference, "success": true, "MFSKUID": mfskuid, "status": status }));
+    }
+    if !unknown_regions.is_empty() {
+        return Err(OcError { code: "400".into(), errors: unknown_regions.into_iter().map(|m| ("400".into(), m)).collect() });
+    }
+    for sku in created {
+        for region in &sku.regions {
+            store.stock.insert((sku.mfskuid.clone(), region.clone()), 0);
+        }
+        store.skus.insert(sku.mfskuid.clone(), sku);
     }
     Ok(Value::Array(results))
 }
@@ -1412,11 +1545,15 @@ fn op_sku_query(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
     let references = c.keyed_list(data, "referenceSKUIDList", "referenceSKUID", MAX_PAGE_SIZE as usize);
     let seller_skus = c.keyed_list(data, "sellerSKUIDList", "sellerSKUID", MAX_PAGE_SIZE as usize);
     let mfskuids = c.keyed_list(data, "mfskulist", "mfskuid", MAX_PAGE_SIZE as usize);
-    let page = c.positive(data, "page", "", u64::from(u32::MAX));
-    let limit = c.positive(data, "limit", "", MAX_PAGE_SIZE);
-    let given = window.is_some() || !references.is_empty() || !seller_skus.is_empty() || !mfskuids.is_empty();
+    // page/limit optional (OC: "default response being the first page and a maximum of 200
+    // entries per page").
+    let page = field(data, "page").is_some().then(|| c.positive(data, "page", "", u64::from(u32::MAX))).flatten();
+    let limit = field(data, "limit").is_some().then(|| c.positive(data, "limit", "", MAX_PAGE_SIZE)).flatten();
+    // OC: "The input parameter SKUlist requires at least one entry" (apifox SKUQuery v3);
+    // a window alone is not enough.
+    let given = !references.is_empty() || !seller_skus.is_empty() || !mfskuids.is_empty();
     if c.is_ok() && !given {
-        c.fail("give startTime/endTime or at least one of referenceSKUIDList, sellerSKUIDList, mfskulist");
+        c.fail("At least one of referenceSKUIDList, sellerSKUIDList, mfskulist is required");
     }
     c.into_result()?;
     let (page, limit) = (page.unwrap_or(1), limit.unwrap_or(MAX_PAGE_SIZE));
@@ -1442,13 +1579,16 @@ fn op_sku_query(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
                 "MFSKUID": s.mfskuid,
                 "sellerSKUID": s.seller_sku,
                 "referenceSKUID": s.reference,
+                "SKUNameList": s.names,
                 "status": s.status,
                 "serviceRegionList": s.regions.iter().map(|r| json!({ "serviceRegion": r })).collect::<Vec<_>>(),
                 "updateTime": oc_time(s.updated),
             })
         })
         .collect();
-    Ok(json!({ "total": rows.len(), "page": page, "limit": limit, "skuList": list }))
+    // OC's example answers `data` as the array of SKUs (apifox SKUQuery v3); a caller pages
+    // until a page comes back short.
+    Ok(Value::Array(list))
 }
 
 // ---------------------------------------------------------------------------------
@@ -1471,18 +1611,32 @@ fn check_outbound_item(store: &Store, seller: &str, item: &Value) -> Result<NewO
         c.fail("each order must be an object");
     }
     let reference = c.required(item, "referenceNumber", "");
-    let platform = c.required(item, "orderPlatform", "");
+    // OC: orderPlatform optional, ≤ 50 characters; "eBay" compared ignoring case.
+    let platform = c.optional(item, "orderPlatform", "");
+    c.max_chars(platform.as_deref(), 50, "orderPlatform", "");
     let is_ebay = platform.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("ebay"));
-    c.optional(item, "ebayId", "");
+    // OC: "If orderPlatform = eBay (ignore case), this field is mandatory" for both.
+    let ebay_id = c.optional(item, "ebayId", "");
+    c.max_chars(ebay_id.as_deref(), 100, "ebayId", "");
+    if is_ebay && ebay_id.as_deref().is_none_or(|v| v.trim().is_empty()) {
+        c.fail_with(EBAY_ORDER_ID_INVALID, "ebayId is required when orderPlatform is eBay");
+    }
     let ebay_order_id = c.optional(item, "ebayOrderId", "");
+    c.max_chars(ebay_order_id.as_deref(), 100, "ebayOrderId", "");
     if is_ebay && !ebay_order_id.as_deref().is_some_and(is_ebay_order_id) {
-        c.fail_with(EBAY_ORDER_ID_INVALID, "ebayOrderId is required as NN-NNNNN-NNNNN when orderPlatform is eBay");
+        c.fail_with(
+            EBAY_ORDER_ID_INVALID,
+            "ebayOrderId is required in the form NN-NNNNN-NNNNN (e.g. 02-05696-00555) when orderPlatform is eBay",
+        );
     }
     let region = c.required(item, "serviceRegion", "");
     let service = c.required(item, "shippingServiceCode", "");
     if let (Some(region), Some(service)) = (&region, &service) {
         if !REGIONS.contains(&region.as_str()) {
-            c.fail_with(SERVICE_NOT_FOUND, format!("serviceRegion {region} has no services"));
+            c.fail_with(
+                SERVICE_NOT_FOUND,
+                format!("serviceRegion {region} is not an OC service region ({})", REGIONS.join(", ")),
+            );
         } else if !service_exists(region, service) {
             c.fail_with(SERVICE_NOT_FOUND, format!("shippingServiceCode {service} does not exist in {region}"));
         }
@@ -1490,18 +1644,20 @@ fn check_outbound_item(store: &Store, seller: &str, item: &Value) -> Result<NewO
     c.required(item, "consigneeName", "");
     let address1 = c.required(item, "consigneeAddress1", "");
     c.max_chars(address1.as_deref(), 200, "consigneeAddress1", "");
-    c.optional(item, "consigneeAddress2", "");
+    let address2 = c.optional(item, "consigneeAddress2", "");
+    c.max_chars(address2.as_deref(), 200, "consigneeAddress2", "");
     let house = c.optional(item, "houseNumber", "");
     c.max_chars(house.as_deref(), 10, "houseNumber", "");
-    c.required(item, "consigneeCity", "");
-    c.optional(item, "consigneeProvinceOrState", "");
     let zip = c.optional(item, "consigneeZipCode", "");
     c.max_chars(zip.as_deref(), 10, "consigneeZipCode", "");
     let country = c.required(item, "consigneeCountryCode", "");
     c.country(country.as_deref(), "consigneeCountryCode", "");
-    for key in ["consigneePhone", "consigneeEmail", "companyName", "remarks"] {
-        c.optional(item, key, "");
+    // OC: optional, ≤ 100 characters each (consigneeCity too).
+    for key in ["consigneeCity", "consigneeProvinceOrState", "consigneePhone", "consigneeEmail", "companyName"] {
+        let v = c.optional(item, key, "");
+        c.max_chars(v.as_deref(), 100, key, "");
     }
+    c.optional(item, "remarks", "");
     let mut items: Vec<(String, i64)> = Vec::new();
     for (i, p) in c.list(item, "productList", "", true, MAX_OTHER_LIST).iter().enumerate() {
         let at = format!("productList[{i}].");
@@ -1529,10 +1685,11 @@ fn check_outbound_item(store: &Store, seller: &str, item: &Value) -> Result<NewO
     if let Some(number) = &duplicate {
         c.fail_with(DUPLICATE_REFERENCE_NUMBER, format!("referenceNumber was already placed as {number}"));
     }
-    match (reference, platform, region, service, c.is_ok()) {
-        (Some(reference), Some(platform), Some(region), Some(service), true) => Ok(NewOrder {
+    match (reference, region, service, c.is_ok()) {
+        (Some(reference), Some(region), Some(service), true) => Ok(NewOrder {
             reference,
-            platform: if is_ebay { "eBay".into() } else { platform },
+            // CHOICE: a missing orderPlatform reads back as OTHERS.
+            platform: if is_ebay { "eBay".into() } else { platform.unwrap_or_else(|| "OTHERS".into()) },
             ebay_order_id,
             region,
             service,
@@ -1602,9 +1759,10 @@ fn op_outbound_create(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
 fn make_tracking(region: &str, items: &[(String, i64)]) -> Tracking {
     let units: i64 = items.iter().map(|(_, q)| *q).sum::<i64>().max(1);
     let r = rand::random::<u64>();
-    let (number, carrier_code, carrier_name, base_cents, currency) = match region {
+    let (number, carrier_code, carrier_name, base_cents, currency) = match region_country(region) {
         "DE" => (format!("00340434{:012}", r % 1_000_000_000_000), "DHL", "DHL Paket", 349, "EUR"),
         "AU" => (format!("OC{:09}AU", r % 1_000_000_000), "AUSPOST", "Australia Post", 595, "AUD"),
+        "US" => (format!("9400{:018}", r % 1_000_000_000_000_000_000), "USPS", "USPS", 450, "USD"),
         _ => (format!("OC{:09}GB", r % 1_000_000_000), "RM", "Royal Mail", 295, "GBP"),
     };
     Tracking {
@@ -1711,12 +1869,33 @@ fn op_outbound_cancel(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
 // ---------------------------------------------------------------------------------
 // Inbound orders.
 
+/// CHOICE: warehouse codes start with the region (evamp-ops' client expects `UK-…`, `DE-…`).
 fn warehouse_code(region: &str) -> &'static str {
     match region {
         "DE" => "DE-HAM-1",
         "AU" => "AU-SYD-1",
-        _ => "GB-NUN-1",
+        "AU-MEL" => "AU-MEL-1",
+        "US-East" => "US-EAST-1",
+        "US-South" => "US-SOUTH-1",
+        "US-West" => "US-WEST-1",
+        _ => "UK-NUN-1",
     }
+}
+
+/// The ISO country of a service region (order-number suffixes, tracking).
+fn region_country(region: &str) -> &'static str {
+    match region {
+        "UK" => "GB",
+        "DE" => "DE",
+        r if r.starts_with("AU") => "AU",
+        r if r.starts_with("US") => "US",
+        _ => "XX",
+    }
+}
+
+/// Test hooks take OC region codes; `GB` (what the tests used before) means `UK`.
+fn hook_region(region: &str) -> String {
+    if region.eq_ignore_ascii_case("GB") { "UK".to_owned() } else { region.to_owned() }
 }
 
 /// A positive quantity given as a number or a numeric string (OC's samples use both).
@@ -1743,7 +1922,7 @@ fn op_inbound_create(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
     if let Some(r) = &region
         && !REGIONS.contains(&r.as_str())
     {
-        c.fail(format!("serviceRegion {r} is not served (GB, DE, AU)"));
+        c.fail(format!("serviceRegion {r} is not an OC service region ({})", REGIONS.join(", ")));
     }
     let from = c.required(data, "shippingFrom", "");
     c.country(from.as_deref(), "shippingFrom", "");
@@ -1754,10 +1933,10 @@ fn op_inbound_create(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
     {
         c.fail("shippingMethod must be EX (express) or TK (freight)");
     }
+    // OC: optional; OF = Ocean Freight, AF = Air Freight, RF = Rail Freight, TK = Truck.
     match c.optional(data, "transportMethod", "").as_deref() {
-        None if method.as_deref() != Some("EX") => c.fail("transportMethod is required unless shippingMethod is EX"),
-        None | Some("OF" | "AF" | "TK") => {}
-        Some(_) => c.fail("transportMethod must be OF (sea), AF (air) or TK (truck)"),
+        None | Some("OF" | "AF" | "RF" | "TK") => {}
+        Some(_) => c.fail("transportMethod must be OF, AF, RF or TK"),
     }
     c.time(data, either_key(data, ["eta", "ETA"]), "", true);
     let need_clearance = c.boolean(data, "needClearanceDoc", "", false).unwrap_or(false);
@@ -1815,6 +1994,8 @@ fn op_inbound_create(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
         cartons,
         status: "Created".into(),
         status_at: now,
+        created: now,
+        arrived: None,
         tracking: Vec::new(),
         files: Vec::new(),
         stocked: false,
@@ -1937,9 +2118,61 @@ fn op_inbound_file(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
     Ok(json!({ "inboundNumber": number, "fileCount": count }))
 }
 
+/// An inbound order's window filter: created or status changed in `[start, end]` (OC: "OC
+/// returns all the orders created or having status changed since this start time").
+fn inbound_window(c: &mut Check, data: &Value) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let start = c.time(data, "startTime", "", false);
+    let end = c.time(data, "endTime", "", false);
+    if (field(data, "startTime").is_some() && start.is_none()) || (field(data, "endTime").is_some() && end.is_none()) {
+        return None;
+    }
+    let now = Utc::now();
+    // OC: "If null, OC takes the API request time as the end time."
+    let end = end.unwrap_or(now);
+    let start = start?;
+    if start > end {
+        c.fail("startTime is after endTime");
+    } else if end - start > Duration::days(MAX_INBOUND_WINDOW_DAYS) {
+        // OC: "The duration between endTime and startTime should be less than 7days."
+        c.fail(format!("The duration between endTime and startTime should be less than {MAX_INBOUND_WINDOW_DAYS} days"));
+    }
+    if start < now - Duration::days(MOVEMENT_LOOKBACK_DAYS) {
+        // OC: "startTime can not be one year ago."
+        c.fail("startTime can not be one year ago");
+    }
+    Some((start, end))
+}
+
+fn inbound_in_window(ib: &Inbound, window: Option<(DateTime<Utc>, DateTime<Utc>)>) -> bool {
+    window.is_none_or(|(s, e)| (ib.created >= s && ib.created <= e) || (ib.status_at >= s && ib.status_at <= e))
+}
+
+/// `(SKU lines, total planned, total received, total put away)` of an inbound.
+fn inbound_lines(store: &Store, ib: &Inbound) -> (Vec<Value>, i64, i64, i64) {
+    let (mut planned, mut received, mut put_away) = (0, 0, 0);
+    let mut lines = Vec::new();
+    for c in &ib.cartons {
+        for l in &c.lines {
+            planned += l.quantity;
+            received += l.received;
+            put_away += l.put_away;
+            let seller_sku = store.skus.get(&l.mfskuid).map(|s| s.seller_sku.clone()).unwrap_or_default();
+            // CHOICE: OC's documents do not show the SKU line's fields; names follow OC's
+            // outbound `SKUList` (`MFSKUID`, `SKUQuantity`) and the list query's
+            // `skuQty`/`putAwayQty` [C].
+            lines.push(json!({
+                "MFSKUID": l.mfskuid, "sellerSKUID": seller_sku, "sellerCartonNumber": c.number,
+                "SKUQuantity": l.quantity, "receivedQty": l.received, "putAwayQty": l.put_away
+            }));
+        }
+    }
+    (lines, planned, received, put_away)
+}
+
 fn op_inbound_detail(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
     let data = object(&ctx.data)?;
     let mut c = Check::request();
+    let window = inbound_window(&mut c, data);
     let mut strings = |key: &str| -> Vec<String> {
         let mut out = Vec::new();
         for (i, v) in c.list(data, key, "", false, MAX_INBOUND_DETAIL).iter().enumerate() {
@@ -1951,30 +2184,31 @@ fn op_inbound_detail(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
         out
     };
     let numbers = strings("inboundNumberList");
-    let seller_numbers = strings("sellerInboundNumberList");
+    // OC spells it with a lower-case i.
+    let seller_numbers = strings("sellerinboundNumberList");
     if c.is_ok() && numbers.is_empty() && seller_numbers.is_empty() {
-        c.fail("inboundNumberList (or sellerInboundNumberList) is required");
+        c.fail("inboundNumberList or sellerinboundNumberList is required");
     }
     c.into_result()?;
     let store = fake.settled();
+    let mine = |ib: &&Inbound| ib.seller == ctx.seller;
+    if let Some(missing) = numbers.iter().find(|n| !store.inbounds.iter().filter(mine).any(|ib| ib.number == **n)) {
+        // OC's documented answer for an unknown number.
+        return Err(OcError::new(
+            "3A0529",
+            format!(
+                "Query fail. Because inboundNumber [{missing}] doesnt exists. Please check your inboundNumber and try again."
+            ),
+        ));
+    }
     let rows: Vec<Value> = store
         .inbounds
         .iter()
-        .filter(|ib| ib.seller == ctx.seller)
+        .filter(mine)
         .filter(|ib| numbers.contains(&ib.number) || seller_numbers.contains(&ib.seller_number))
+        .filter(|ib| inbound_in_window(ib, window))
         .map(|ib| {
-            let skus: Vec<Value> = ib
-                .cartons
-                .iter()
-                .flat_map(|c| {
-                    c.lines.iter().map(|l| {
-                        json!({
-                            "MFSKUID": l.mfskuid, "sellerCartonNumber": c.number, "quantity": l.quantity,
-                            "receivedQuantity": l.received, "putAwayQuantity": l.put_away
-                        })
-                    })
-                })
-                .collect();
+            let (skus, _, _, _) = inbound_lines(&store, ib);
             let tracking: Vec<Value> = ib
                 .tracking
                 .iter()
@@ -1982,20 +2216,73 @@ fn op_inbound_detail(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
                     json!({ "cartonNumber": carton, "carrier": carrier, "trackingNumber": number })
                 })
                 .collect();
+            let files: Vec<Value> = ib
+                .files
+                .iter()
+                .map(|(name, kind, _)| json!({ "fileName": name, "fileType": kind, "verifyStatus": "PASS", "failReason": "" }))
+                .collect();
+            let batches: Vec<Value> = ib
+                .arrived
+                .iter()
+                .map(|t| json!({ "inboundBatchNumber": format!("{}-1", ib.number), "arrivalTime": t.timestamp_millis() }))
+                .collect();
             json!({
                 "inboundNumber": ib.number,
-                "sellerInboundNumber": ib.seller_number,
+                "sellerinboundNumber": ib.seller_number,
                 "status": ib.status,
                 "serviceRegion": ib.region,
                 "warehouseCode": warehouse_code(&ib.region),
                 "needClearanceDoc": ib.need_clearance,
-                "clearanceDocReceived": !ib.files.is_empty(),
+                "fileList": files,
+                "batchList": batches,
                 "SKUList": skus,
                 "trackingList": tracking,
             })
         })
         .collect();
-    Ok(Value::Array(rows))
+    Ok(json!({ "inboundOrderList": rows }))
+}
+
+/// Inbound Order List Query `/3pp/inbound/v1/query`: the orders created or changed in a
+/// window of at most 7 days, paged by `page`/`limit` (or `pageNumber`/`pageSize`).
+fn op_inbound_list(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
+    let data = object(&ctx.data)?;
+    let mut c = Check::request();
+    if field(data, "startTime").is_none() {
+        c.fail("startTime is required");
+    }
+    let window = inbound_window(&mut c, data);
+    let page_key = either_key(data, ["page", "pageNumber"]);
+    let size_key = either_key(data, ["limit", "pageSize"]);
+    let page = field(data, page_key).is_some().then(|| c.positive(data, page_key, "", u64::from(u32::MAX))).flatten();
+    let size = field(data, size_key).is_some().then(|| c.positive(data, size_key, "", MAX_PAGE_SIZE)).flatten();
+    c.into_result()?;
+    let (page, size) = (page.unwrap_or(1), size.unwrap_or(MAX_PAGE_SIZE));
+    let store = fake.settled();
+    let mut rows: Vec<&Inbound> =
+        store.inbounds.iter().filter(|ib| ib.seller == ctx.seller && inbound_in_window(ib, window)).collect();
+    rows.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.number.cmp(&b.number)));
+    let list: Vec<Value> = rows
+        .into_iter()
+        .skip(usize::try_from((page - 1).saturating_mul(size)).unwrap_or(usize::MAX))
+        .take(usize::try_from(size).unwrap_or(usize::MAX))
+        .map(|ib| {
+            let (_, planned, received, put_away) = inbound_lines(&store, ib);
+            json!({
+                "inboundNumber": ib.number,
+                "referenceNumber": ib.seller_number,
+                "status": ib.status,
+                "serviceRegion": ib.region,
+                "warehouseCode": warehouse_code(&ib.region),
+                "shippingMethod": if ib.express { "EX" } else { "TK" },
+                "skuQty": planned,
+                "receivedQty": received,
+                "putAwayQty": put_away,
+                "createTime": oc_time(ib.created),
+            })
+        })
+        .collect();
+    Ok(json!({ "inboundOrderList": list }))
 }
 
 // ---------------------------------------------------------------------------------
@@ -2264,7 +2551,7 @@ mod tests {
         let mut s = Store::default();
         let m = s.next_mfskuid();
         assert!(m.len() == 15 && m.starts_with("OC") && m[2..].bytes().all(|b| b.is_ascii_digit()), "{m}");
-        let o = s.next_order_number("GB");
+        let o = s.next_order_number("UK");
         assert!(o.len() == 18 && o.starts_with("OCO") && o.ends_with("GB"), "{o}");
         assert!(o[3..16].bytes().all(|b| b.is_ascii_digit()), "{o}");
         let i = s.next_inbound_number("DE");
@@ -2322,7 +2609,8 @@ mod tests {
                 mfskuid: "OC1".into(),
                 reference: "R".into(),
                 seller_sku: "R".into(),
-                regions: vec!["GB".into()],
+                names: json!([]),
+                regions: vec!["UK".into()],
                 status: "DRAFT".into(),
                 status_at: t0,
                 updated: t0,
@@ -2334,7 +2622,7 @@ mod tests {
             reference: "ref".into(),
             platform: "OTHERS".into(),
             ebay_order_id: None,
-            region: "GB".into(),
+            region: "UK".into(),
             service: "GBDomesticStandard".into(),
             items: vec![("OC1".into(), 2)],
             created: t0,
@@ -2354,7 +2642,7 @@ mod tests {
         assert!(s.movements.is_empty());
         s.settle(t0 + Duration::seconds(60), timing);
         assert_eq!(s.outbounds[0].status, "SHIPPED");
-        assert_eq!(s.stock[&("OC1".to_owned(), "GB".to_owned())], -2);
+        assert_eq!(s.stock[&("OC1".to_owned(), "UK".to_owned())], -2);
         let mv = &s.movements[0];
         assert_eq!((mv.status.as_str(), mv.quantity, mv.reason.as_str()), ("AVL", -2, "OEH"));
         assert_eq!(mv.at, t0 + Duration::seconds(40));
@@ -2428,23 +2716,38 @@ mod tests {
             let alice = login(&router, "alice").await;
             let bob = login(&router, "bob").await;
 
-            let sku = json!([{ "referenceSKUID": "MUG-1", "SKUNameList": [{ "SKUName": "Mug", "languageCode": "en" }],
-                "withBattery": false, "serviceRegionList": [{ "serviceRegion": "GB" }] }]);
-            let (_, _, body) = send(&router, call("/openapi/3pp/sku/v3/creation", &alice, sku)).await;
-            assert_eq!(body["code"], json!(0), "{body}");
+            let sku = |region: &str| {
+                json!([{ "referenceSKUID": "MUG-1", "SKUNameList": [{ "SKUName": "Mug", "languageCode": "en-US" }],
+                    "withBattery": false, "serviceRegionList": [{ "serviceRegion": region, "withBrand": "WOB" }] }])
+            };
+            // GB is not an OC region: HTTP 200, success:false.
+            let (status, _, body) = send(&router, call("/openapi/3pp/sku/v3/creation", &alice, sku("GB"))).await;
+            assert_eq!((status, body["success"].as_bool()), (StatusCode::OK, Some(false)), "{body}");
+            assert!(body["message"].as_str().unwrap().contains("needs at least one known serviceRegion"), "{body}");
+            let (_, _, body) = send(&router, call("/openapi/3pp/sku/v3/creation", &alice, sku("UK"))).await;
+            assert_eq!((body["code"].clone(), body["messageId"].as_str()), (json!(0), Some("m")), "{body}");
+            assert_eq!(body["data"][0]["status"], "DRAFT", "{body}");
             let mfskuid = body["data"][0]["MFSKUID"].as_str().unwrap().to_owned();
 
-            // A wrong signature is "403"; no token "401".
+            // SKU query needs a list; it answers the array of SKUs.
+            let (_, _, body) = send(&router, call("/openapi/3pp/sku/v3/query", &alice, json!({ "page": 1 }))).await;
+            assert_eq!(body["code"], json!(400), "{body}");
+            assert_eq!(body["errors"][0]["message"], "At least one of referenceSKUIDList, sellerSKUIDList, mfskulist is required");
+            let q = json!({ "mfskulist": [{ "mfskuid": mfskuid }], "page": 1, "limit": 200 });
+            let (_, _, body) = send(&router, call("/openapi/3pp/sku/v3/query", &alice, q)).await;
+            assert_eq!(body["data"][0]["serviceRegionList"][0]["serviceRegion"], "UK", "{body}");
+
+            // A wrong signature is 403; no token 401.
             let mut req = call("/openapi/3pp/sku/v3/query", &alice, json!({}));
             req.headers_mut().insert("vAuthorization", "0".repeat(32).parse().unwrap());
-            assert_eq!(send(&router, req).await.2["code"], json!("403"));
+            assert_eq!(send(&router, req).await.2["code"], json!(403));
             let mut req = call("/openapi/3pp/sku/v3/query", &alice, json!({}));
             req.headers_mut().remove("Access-Token");
-            assert_eq!(send(&router, req).await.2["code"], json!("401"));
+            assert_eq!(send(&router, req).await.2["code"], json!(401));
 
             let order = |reference: &str, ebay: &str| {
-                json!([{ "referenceNumber": reference, "orderPlatform": "eBay", "ebayId": "buyer", "ebayOrderId": ebay,
-                    "serviceRegion": "GB", "shippingServiceCode": "GBDomesticStandard", "consigneeName": "A. Buyer",
+                json!([{ "referenceNumber": reference, "orderPlatform": "eBay", "ebayId": "seller1", "ebayOrderId": ebay,
+                    "serviceRegion": "UK", "shippingServiceCode": "GBDomesticStandard", "consigneeName": "A. Buyer",
                     "consigneeAddress1": "1 High St", "consigneeCity": "Leeds", "consigneeZipCode": "LS1 1AA",
                     "consigneeCountryCode": "GB", "productList": [{ "mfSkuId": mfskuid, "skuQuantity": 2 }] }])
             };
@@ -2455,6 +2758,14 @@ mod tests {
             let (_, _, body) =
                 send(&router, call("/openapi/3pp/outbound/v1/creation", &alice, order("R1", "2-5696-555"))).await;
             assert_eq!(body["data"][0]["errors"][0]["code"], json!(EBAY_ORDER_ID_INVALID), "{body}");
+            let mut no_ebay_id = order("R1", "02-05696-00555");
+            no_ebay_id[0]["ebayId"] = json!("");
+            let (_, _, body) = send(&router, call("/openapi/3pp/outbound/v1/creation", &alice, no_ebay_id)).await;
+            assert_eq!(body["data"][0]["errors"][0]["code"], json!(EBAY_ORDER_ID_INVALID), "{body}");
+            let mut gb = order("R1", "02-05696-00555");
+            gb[0]["serviceRegion"] = json!("GB");
+            let (_, _, body) = send(&router, call("/openapi/3pp/outbound/v1/creation", &alice, gb)).await;
+            assert_eq!(body["data"][0]["errors"][0]["code"], json!(SERVICE_NOT_FOUND), "{body}");
             let (_, _, body) =
                 send(&router, call("/openapi/3pp/outbound/v1/creation", &alice, order("R1", "02-05696-00555"))).await;
             let number = body["data"][0]["orderNumber"].as_str().unwrap().to_owned();
@@ -2462,7 +2773,7 @@ mod tests {
                 send(&router, call("/openapi/3pp/outbound/v1/creation", &bob, order("R1", "02-05696-00555"))).await;
             assert_eq!(body["data"][0]["errors"][0]["code"], json!(MFSKUID_NOT_FOUND), "{body}");
 
-            fake.set_stock(&mfskuid, "GB", 5);
+            fake.set_stock(&mfskuid, "UK", 5);
             assert!(fake.set_outbound_status(&number, "SHIPPED"));
             let query = json!({ "orderNumberList": [{ "orderNumber": number }] });
             let (_, _, body) = send(&router, call("/openapi/3pp/outbound/v2/query", &alice, query.clone())).await;
@@ -2486,8 +2797,35 @@ mod tests {
             assert_eq!(body["data"]["SKUList"][0]["available"], json!(3));
             assert_eq!(
                 (fake.calls("outbound.create"), fake.outbound_batch_sizes().len(), fake.movement_windows().len()),
-                (4, 4, 1)
+                (6, 6, 1)
             );
+
+            // Inbound: GB refused; UK received then put away, line quantities filled.
+            let inbound = |region: &str| {
+                json!({ "sellerInboundNumber": "IN-1", "serviceRegion": region, "shippingFrom": "CN", "shippingMethod": "TK",
+                    "transportMethod": "OF", "eta": "2030-01-01+0800",
+                    "cartonList": [{ "sellerCartonNumber": "C1", "productList": [{ "mfskuid": mfskuid, "quantity": 4 }] }] })
+            };
+            let (_, _, body) = send(&router, call("/openapi/3pp/inbound/v1/creation", &alice, inbound("GB"))).await;
+            assert_eq!(body["code"], json!(400), "{body}");
+            let (_, _, body) = send(&router, call("/openapi/3pp/inbound/v1/creation", &alice, inbound("UK"))).await;
+            let ib = body["data"]["inboundNumber"].as_str().unwrap().to_owned();
+            assert!(ib.starts_with("OCI5GB"), "{ib}");
+            let detail = json!({ "inboundNumberList": [ib] });
+            assert!(fake.set_inbound_status(&ib, "Receiving"));
+            let (_, _, body) = send(&router, call("/openapi/3pp/inbound/v1/detail", &alice, detail.clone())).await;
+            let line = &body["data"]["inboundOrderList"][0]["SKUList"][0];
+            assert_eq!((line["SKUQuantity"].as_i64(), line["receivedQty"].as_i64(), line["putAwayQty"].as_i64()), (Some(4), Some(4), Some(0)), "{body}");
+            assert!(fake.set_inbound_status(&ib, "Put away"));
+            let (_, _, body) = send(&router, call("/openapi/3pp/inbound/v1/detail", &alice, detail)).await;
+            assert_eq!(body["data"]["inboundOrderList"][0]["SKUList"][0]["putAwayQty"], json!(4), "{body}");
+            let list = json!({ "startTime": oc_time(Utc::now() - Duration::days(1)), "endTime": oc_time(Utc::now() + Duration::hours(1)), "page": 1, "limit": 50 });
+            let (_, _, body) = send(&router, call("/openapi/3pp/inbound/v1/query", &alice, list)).await;
+            let row = &body["data"]["inboundOrderList"][0];
+            assert_eq!((row["skuQty"].as_i64(), row["putAwayQty"].as_i64(), row["status"].as_str()), (Some(4), Some(4), Some("Put away")), "{body}");
+            let (_, _, body) =
+                send(&router, call("/openapi/3pp/inbound/v1/detail", &alice, json!({ "inboundNumberList": ["OCI5GB0"] }))).await;
+            assert_eq!(body["errors"][0]["code"], "3A0529", "{body}");
         }
     }
 }

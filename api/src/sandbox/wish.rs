@@ -1,61 +1,29 @@
 //! A fake Wish Merchant API v3 (the router's root stands for `https://merchant.wish.com`),
-//! written from the wire reference (`connectors.md` §5) and Wish's public V3 spec
-//! (v3.0.65), independent of the Wish connector (no shared types, paging or date code).
-//! Behaviour and the rule each follows:
+//! written from Wish's own V3 OpenAPI (v3.0.65, `api-evangelist/wish:openapi/wish-{oauth,orders}-api-openapi.yml`)
+//! and merchant.wish.com/documentation/api/v3/oauth, independent of the Wish connector
+//! (no shared types, paging or date code). Every behaviour, its source, and every CHOICE
+//! made where the documents are silent, is listed in
+//! `api/src/connectors/marketplace/wish/WIRE.md`. In short:
 //!
-//! - Consent `GET /v3/oauth/authorize?client_id=…` (§5.1: `client_id` is the only
-//!   parameter); the "I Agree" form posts to `POST /v3/oauth/consent`, which answers 303
-//!   to the app's registered redirect URI with `?code=` (§5.1). A `state` given to the
-//!   authorize URL is echoed back (not documented either way; a client must not rely on
-//!   it). Codes are single-use and live 5 minutes (§5.1).
-//! - `POST /api/v3/oauth/access_token` with a JSON body, or GET/POST with query
-//!   parameters (§5.1), `{client_id, client_secret, code, grant_type:"authorization_code",
-//!   redirect_uri}`; `redirect_uri` must equal the registered one (spec: 10001 "One of
-//!   client_id, client_secret, or redirect_url does not match").
-//! - `GET /api/v3/oauth/refresh_token?client_id&client_secret&refresh_token&grant_type=refresh_token`
-//!   (§5.1) revokes every current access token of that grant (later use → 1008) and
-//!   returns a new access token with the same refresh token (no rotation documented).
-//! - Every body is the envelope `{"code":0|n,"message","data"}` (§5.1); `code` is an
-//!   integer (spec `APIError.code: int32`); on errors `data` is `{}`. Token data is
-//!   `{access_token, refresh_token, expiry_time, merchant_id, scopes}`; `expiry_time` is
-//!   an ISO-8601 date-time string (spec `format: date-time`), access tokens last 30 days.
-//! - Error codes (§5.1 and the spec's examples): 1001 bad parameter, 1006 unauthorized
-//!   (no/unknown token, or a refresh token that is unknown, revoked or another app's),
-//!   1007 access token expired, 1008 access token revoked, 10001 bad client credentials,
-//!   10002 code already redeemed, 10004 code expired, 10008 unknown code. HTTP status:
-//!   400 on the OAuth endpoints (as the spec lists them), 401 for 1006/1007/1008 on API
-//!   calls, 404 with code 1004 for an unknown order (code not documented: our choice).
-//! - `GET /api/v3/orders` (§5.2, spec): Bearer token; `limit` 1..=500 (default 50),
-//!   `updated_at_min/max`, `released_at_min/max` (inclusive), `sort_by`
-//!   `updated_at|released_at` + `.asc|.desc` (default `updated_at.desc`), `states`
-//!   (≤5 of APPROVED, SHIPPED, REFUNDED, REQUIRE_REVIEW, DECLINED; repeated or
-//!   comma-separated). Keyset paging with NO cursor: a client moves the `_min` bound to
-//!   the last item's timestamp and, bounds being inclusive, sees that item again. Seeded
-//!   orders come in groups of three sharing one `updated_at`, so de-duplication by `id`
-//!   matters. Dates parse as RFC 3339 (milliseconds optional) and are written as
-//!   `YYYY-MM-DDTHH:mm:ss.sss+00:00` (the spec's `±XX:ZZ` form): a client that puts
-//!   them in a query string must percent-encode the `+`.
-//! - Order shape (§5.2, spec `Order`): `id` (24-hex), `transaction_id`, `state`,
-//!   `released_at`, `updated_at`, `processing_status`, `product_information{id,
-//!   variation_id, sku, name}`, `order_payment.general_payment_details{product_quantity,
-//!   product_price, product_shipping_price, payment_total, product_merchant_payment,
-//!   shipping_merchant_payment}` (money `{amount: number, currency_code}`), and
-//!   `full_address.shipping_detail{name, street_address1, street_address2, city, state,
-//!   zipcode, country_code, phone_number{country_code, number}}`. The quantity field
-//!   name, MISSING in §5.2, is `product_quantity`: the spec's `GeneralPaymentDetails`
-//!   has it and public clients read it. One Wish order is one product (the API's model),
-//!   so a seeded order has one line with quantity 1-3.
-//! - `PUT /api/v3/orders/{id}/tracking` `{tracking_number*, shipping_provider*,
-//!   origin_country*, ship_note?}` (§5.2): tracking number alphanumeric without spaces,
-//!   origin an ISO-2 code. Answers the order with `processing_status: "IN_PROGRESS"`;
-//!   being asynchronous, the stored order then completes (state SHIPPED, processing
-//!   SUCCEEDED, a MARK_SHIPPED record, new `updated_at`).
-//! - Also `GET /api/v3/orders/{id}` and `GET /api/v3/oauth/test` → `{merchant_id}`.
-//! - Sandbox developer portal `POST /portal/apps {"redirect_uri"}` → a freshly minted
-//!   `{client_id, client_secret}`, standing in for creating an app on the real portal.
-//! - Fault injection for tests: `throttle_next` (429 + `Retry-After: 1`, plus
-//!   `Wish-Rate-Limit-Remaining: 0` and `Wish-Rate-Limit-Reset`), `malformed_next`.
-//!   Every response carries a `Wish-Request-Id` header.
+//! - OAuth: consent `GET /v3/oauth/authorize?client_id=` (+ the sandbox's "I Agree" form
+//!   `POST /v3/oauth/consent`), `POST|GET /api/v3/oauth/access_token`, `GET
+//!   /api/v3/oauth/refresh_token` (revokes the grant's current access tokens), `GET
+//!   /api/v3/oauth/test`. Every body is `{code, message, data}`; errors answer HTTP 400
+//!   with `data: {}` (the spec lists 400 for every documented error).
+//! - Orders: `GET /api/v3/orders` (limit 1..=500, states ≤5, updated/released_at
+//!   min/max inclusive, sort_by, order_type; keyset paging without cursor), `GET
+//!   /api/v3/orders/{id}`, `GET /api/v3/orders/shipping_carriers?order_type=&dest_country_code=`
+//!   (`data` = `[{name}]`), `PUT /api/v3/orders/{id}/tracking` (asynchronous: answers
+//!   `processing_status: IN_PROGRESS`; `shipping_provider` must be a name from the
+//!   carrier list, else 400 / code 1001 "… must be an accepted carrier").
+//! - Native states: APPROVED (awaiting shipment), SHIPPED, REFUNDED (Wish's cancel is a
+//!   refund: "Refund/Cancel an order"), REQUIRE_REVIEW, DECLINED. Wish has no
+//!   "cancel requested" state, so `request_cancel_on_platform` is a no-op.
+//! - Rate limit: `Wish-Rate-Limit-Remaining` on every response; 429 adds
+//!   `Wish-Rate-Limit-Reset` (no `Retry-After`: Wish documents none).
+//! - Test hooks: `throttle_next`, `malformed_next`, `lose_next_writes`, `write_calls`,
+//!   `account_disabled`, `ship_on_platform`, `cancel_on_platform`,
+//!   `request_cancel_on_platform`, plus the sandbox developer portal `POST /portal/apps`.
 
 use std::{
     collections::HashMap,
@@ -99,8 +67,13 @@ pub struct WishOrder {
     pub unit_cents: i64,
     pub shipping_cents: i64,
     pub processing_status: Option<String>,
+    /// `processing_source` (UPDATE_TRACKING, REFUND, MODIFY_SHIPPING).
+    pub processing_source: Option<String>,
+    /// `tracking_information`, newest first, at most two (the spec's limit).
     pub tracking: Vec<Value>,
     pub records: Vec<(String, DateTime<Utc>)>,
+    /// `refunds[]` (`RefundsInfo`).
+    pub refunds: Vec<Value>,
 }
 
 struct AccessToken {
@@ -136,12 +109,20 @@ pub struct WishFake {
     pub access_ttl: Mutex<Duration>,
     pub token_calls: Mutex<u32>,
     pub order_calls: Mutex<u32>,
-    /// Answer the next N order-list calls with 429 + Retry-After: 1.
+    /// Answer the next N order API calls (list, get, carriers, tracking) with 429 and
+    /// `Wish-Rate-Limit-Reset` (Wish documents no `Retry-After`).
     pub throttle_next: Mutex<u32>,
     /// Answer the next order-list call with a malformed body (HTTP 200).
     pub malformed_next: Mutex<bool>,
     /// `(order id, body)` of every accepted tracking update.
     pub fulfillments: Mutex<Vec<(String, Value)>>,
+    /// The next N tracking writes are applied (recorded, order updated) and then answered
+    /// with HTTP 503 and a non-Wish HTML body, as if the answer was lost on the way.
+    pub lose_next_writes: Mutex<u32>,
+    /// Every `PUT /api/v3/orders/{id}/tracking` received, accepted or refused.
+    pub write_calls: Mutex<u32>,
+    /// The merchant's account is disabled: API calls and refresh answer code 1002.
+    pub account_disabled: Mutex<bool>,
     /// Base URL the fake is reachable at.
     pub base_url: Mutex<String>,
     issued: Mutex<Vec<String>>,
@@ -156,6 +137,44 @@ pub const CODE_TTL_SECONDS: i64 = 300;
 pub const MAX_LIMIT: usize = 500;
 pub const DEFAULT_LIMIT: usize = 50;
 const STATES: &[&str] = &["APPROVED", "SHIPPED", "REFUNDED", "REQUIRE_REVIEW", "DECLINED"];
+/// `order_type` filter values of `GET /api/v3/orders` (spec `OrderTypeFilter`).
+const ORDER_TYPE_FILTERS: &[&str] = &[
+    "WISH_EXPRESS",
+    "FULFILLED_BY_WISH",
+    "FULFILLED_BY_STORE",
+    "LESS_THAN_TRUCKLOAD",
+    "ADVANCED_LOGISTICS",
+    "WISH_PLUS",
+];
+/// What `GET /api/v3/orders/shipping_carriers?order_type=GENERAL` serves, and so the
+/// only `shipping_provider` values the tracking write accepts (exact, case-sensitive).
+/// A deterministic sandbox list in Wish's naming style (names such as `DHL`,
+/// `DHLeCommerce`, `DPD`, `AsendiaHK`, `AsendiaUSA` appear in Wish's "Accepted Carrier"
+/// table); the real list comes from the endpoint.
+pub const ACCEPTED_CARRIERS: &[&str] = &[
+    "4PX",
+    "AsendiaHK",
+    "AsendiaUSA",
+    "ChinaAirPost",
+    "ChinaPost",
+    "DHL",
+    "DHLeCommerce",
+    "DPD",
+    "EMS",
+    "EPacket",
+    "FedEx",
+    "RoyalMail",
+    "SFExpress",
+    "UPS",
+    "USPS",
+    "WishPost",
+    "Yanwen",
+    "YunExpress",
+];
+/// `order_type=CONFIRMED_DELIVERY` (spec: a subset of the GENERAL list).
+pub const CONFIRMED_DELIVERY_CARRIERS: &[&str] = &["DHL", "DHLeCommerce", "FedEx", "UPS", "USPS"];
+/// Provider and origin the fake's own "shipped outside Shipgate" records use.
+pub const PLATFORM_SHIP_PROVIDER: &str = "ChinaAirPost";
 
 impl WishFake {
     pub fn new(order_count: usize) -> Arc<Self> {
@@ -170,6 +189,9 @@ impl WishFake {
             throttle_next: Mutex::new(0),
             malformed_next: Mutex::new(false),
             fulfillments: Mutex::new(Vec::new()),
+            lose_next_writes: Mutex::new(0),
+            write_calls: Mutex::new(0),
+            account_disabled: Mutex::new(false),
             base_url: Mutex::new(String::new()),
             issued: Mutex::new(Vec::new()),
         })
@@ -209,6 +231,49 @@ impl WishFake {
         }
     }
 
+    /// The seller shipped this order outside Shipgate (on Wish's dashboard): SHIPPED, one
+    /// `tracking_information` entry, a MARK_SHIPPED record, `updated_at` = now.
+    pub fn ship_on_platform(&self, platform_order_id: &str) {
+        let now = Utc::now().trunc_subsecs(3);
+        let mut orders = lock(&self.orders);
+        let Some(o) = orders.iter_mut().find(|o| o.id == platform_order_id) else { return };
+        let tracking = format!("LP{:09}CN", 300_000_000 + o.recipient % 100_000_000);
+        o.tracking.insert(
+            0,
+            json!({
+                "tracking_number": tracking,
+                "shipping_provider": { "name": PLATFORM_SHIP_PROVIDER },
+                "origin_country": "CN",
+            }),
+        );
+        o.tracking.truncate(2);
+        o.state = "SHIPPED".into();
+        o.processing_source = Some("UPDATE_TRACKING".into());
+        o.processing_status = Some("SUCCEEDED".into());
+        o.records.push(("MARK_SHIPPED".into(), now));
+        o.updated = now;
+    }
+
+    /// The order is cancelled on Wish. Wish's cancel is a refund ("Refund/Cancel an
+    /// order"): state REFUNDED, a `refunds[]` entry from the customer, `updated_at` = now.
+    pub fn cancel_on_platform(&self, platform_order_id: &str) {
+        let now = Utc::now().trunc_subsecs(3);
+        let mut orders = lock(&self.orders);
+        let Some(o) = orders.iter_mut().find(|o| o.id == platform_order_id) else { return };
+        o.refunds.push(refund_info(o, now));
+        o.state = "REFUNDED".into();
+        o.processing_source = Some("REFUND".into());
+        o.processing_status = Some("SUCCEEDED".into());
+        o.updated = now;
+    }
+
+    /// The buyer asked to cancel. Wish documents no such state (a Wish order is refunded
+    /// at once; `State` has only APPROVED, SHIPPED, REFUNDED, REQUIRE_REVIEW, DECLINED),
+    /// so this changes nothing.
+    pub fn request_cancel_on_platform(&self, platform_order_id: &str) {
+        let _ = platform_order_id;
+    }
+
     /// Every code, token and app secret the fake has issued (tests grep logs for them).
     pub fn issued_secrets(&self) -> Vec<String> {
         lock(&self.issued).clone()
@@ -219,9 +284,10 @@ impl WishFake {
             .route("/v3/oauth/authorize", get(authorize))
             .route("/v3/oauth/consent", post(consent))
             .route("/api/v3/oauth/access_token", post(access_token).get(access_token))
-            .route("/api/v3/oauth/refresh_token", get(refresh_token).post(refresh_token))
+            .route("/api/v3/oauth/refresh_token", get(refresh_token))
             .route("/api/v3/oauth/test", get(token_test))
             .route("/api/v3/orders", get(list_orders))
+            .route("/api/v3/orders/shipping_carriers", get(shipping_carriers))
             .route("/api/v3/orders/{id}", get(get_order))
             .route("/api/v3/orders/{id}/tracking", put(update_tracking))
             .route("/portal/apps", post(portal_create_app))
@@ -247,10 +313,12 @@ pub fn parse_wish_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc))
 }
 
+/// Headers on every Wish response: `Wish-Request-Id` and `Wish-Rate-Limit-Remaining`.
 fn with_request_id(mut r: Response) -> Response {
     if let Ok(v) = HeaderValue::from_str(&seed::random_hex(12)) {
         r.headers_mut().insert("wish-request-id", v);
     }
+    r.headers_mut().entry("wish-rate-limit-remaining").or_insert(HeaderValue::from_static("99"));
     r
 }
 
@@ -464,6 +532,9 @@ async fn refresh_token(
     if app.is_none_or(|a| a.client_secret != field("client_secret")) {
         return bad(10001, "Incorrect credentials. client_id or client_secret does not match our records");
     }
+    if *lock(&fake.account_disabled) {
+        return bad(1002, "Cannot access API due to account is disabled");
+    }
     let refresh = field("refresh_token");
     let mut t = lock(&fake.tokens);
     match t.refresh.get(&refresh) {
@@ -481,19 +552,33 @@ async fn refresh_token(
     token_data(&access, &refresh, expires)
 }
 
+/// `Authorization: Bearer <token>`. Failures answer HTTP 400 with 1006/1007/1008, and
+/// 1002 for a disabled account, as the spec's `/api/v3/oauth/test` lists them.
 fn check_bearer(fake: &WishFake, headers: &HeaderMap) -> Result<(), Box<Response>> {
     let token =
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
     let t = lock(&fake.tokens);
-    let unauthorized = |code, msg: &str| Err(Box::new(wish_error(StatusCode::UNAUTHORIZED, code, msg)));
+    let unauthorized = |code, msg: &str| Err(Box::new(wish_error(StatusCode::BAD_REQUEST, code, msg)));
     match token.map(str::trim).and_then(|tok| t.access.get(tok)) {
         None => unauthorized(1006, "No access token found or the app does not exist"),
         Some(a) if a.revoked || t.refresh.get(&a.refresh).is_none_or(|r| r.revoked) => {
             unauthorized(1008, "This access token has been revoked")
         }
         Some(a) if a.expires <= Utc::now() => unauthorized(1007, "This access token has expired"),
+        Some(_) if *lock(&fake.account_disabled) => unauthorized(1002, "Cannot access API due to account is disabled"),
         Some(_) => Ok(()),
     }
+}
+
+/// Bearer check, then the rate limiter (`throttle_next`), for the order endpoints.
+fn guard(fake: &WishFake, headers: &HeaderMap) -> Result<(), Box<Response>> {
+    check_bearer(fake, headers)?;
+    let mut throttle = lock(&fake.throttle_next);
+    if *throttle > 0 {
+        *throttle -= 1;
+        return Err(Box::new(throttled()));
+    }
+    Ok(())
 }
 
 async fn token_test(State(fake): State<Arc<WishFake>>, headers: HeaderMap) -> Response {
@@ -538,6 +623,7 @@ fn order_json(o: &WishOrder) -> Value {
         "released_at": wish_time(o.released),
         "updated_at": wish_time(o.updated),
         "processing_status": o.processing_status,
+        "processing_source": o.processing_source,
         "product_information": {
             "id": product_id,
             "variation_id": format!("6a{:022x}", 0x00d4_e5f6_0000u64 + o.product as u64),
@@ -562,15 +648,18 @@ fn order_json(o: &WishOrder) -> Value {
         "tracking_information": o.tracking,
         "fulfillment_records": o.records.iter().map(|(event, at)| json!({ "event_type": event, "event_time": wish_time(*at) })).collect::<Vec<_>>(),
         "fulfillment_order_types": [],
+        "refunds": o.refunds,
     })
 }
 
+/// 429 with `Wish-Rate-Limit-Remaining: 0` and `Wish-Rate-Limit-Reset` (Wish's
+/// date-time form), 1.5 to 2.5 s ahead. No `Retry-After`: Wish documents none.
 fn throttled() -> Response {
     let mut r = wish_error(StatusCode::TOO_MANY_REQUESTS, 1018, "Rate limit exceeded. Please try again later.");
     let h = r.headers_mut();
-    h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     h.insert("wish-rate-limit-remaining", HeaderValue::from_static("0"));
-    if let Ok(v) = HeaderValue::from_str(&wish_time(Utc::now() + Duration::seconds(1))) {
+    let reset = (Utc::now() + Duration::milliseconds(1500)).trunc_subsecs(0) + Duration::seconds(1);
+    if let Ok(v) = HeaderValue::from_str(&wish_time(reset)) {
         h.insert("wish-rate-limit-reset", v);
     }
     r
@@ -583,6 +672,7 @@ struct ListQuery {
     by_released: bool,
     ascending: bool,
     states: Vec<String>,
+    order_type: Option<String>,
 }
 
 fn parse_list_query(pairs: &[(String, String)]) -> Result<ListQuery, Box<Response>> {
@@ -622,7 +712,19 @@ fn parse_list_query(pairs: &[(String, String)]) -> Result<ListQuery, Box<Respons
     if let Some(s) = states.iter().find(|s| !STATES.contains(&s.as_str())) {
         return Err(bad(format!("Invalid parameter states: {s:?}")));
     }
-    Ok(ListQuery { limit, updated, released, by_released: field == "released_at", ascending: dir == "asc", states })
+    let order_type = one("order_type").map(str::to_owned);
+    if let Some(t) = order_type.as_deref().filter(|t| !ORDER_TYPE_FILTERS.contains(t)) {
+        return Err(bad(format!("Invalid parameter order_type: {t:?}")));
+    }
+    Ok(ListQuery {
+        limit,
+        updated,
+        released,
+        by_released: field == "released_at",
+        ascending: dir == "asc",
+        states,
+        order_type,
+    })
 }
 
 async fn list_orders(
@@ -631,15 +733,8 @@ async fn list_orders(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
     *lock(&fake.order_calls) += 1;
-    if let Err(r) = check_bearer(&fake, &headers) {
+    if let Err(r) = guard(&fake, &headers) {
         return *r;
-    }
-    {
-        let mut throttle = lock(&fake.throttle_next);
-        if *throttle > 0 {
-            *throttle -= 1;
-            return throttled();
-        }
     }
     let q = match parse_list_query(&pairs) {
         Ok(q) => q,
@@ -668,6 +763,8 @@ async fn list_orders(
             within(o.updated, q.updated)
                 && within(o.released, q.released)
                 && (q.states.is_empty() || q.states.contains(&o.state))
+                // Seeded orders belong to no program (`fulfillment_order_types: []`).
+                && q.order_type.is_none()
         })
         .cloned()
         .collect();
@@ -677,9 +774,7 @@ async fn list_orders(
         if q.ascending { ord } else { ord.reverse() }
     });
     let data: Vec<Value> = matching.iter().take(q.limit).map(order_json).collect();
-    let mut r = ok(Value::Array(data));
-    r.headers_mut().insert("wish-rate-limit-remaining", HeaderValue::from_static("99"));
-    r
+    ok(Value::Array(data))
 }
 
 fn not_found(id: &str) -> Response {
@@ -687,7 +782,7 @@ fn not_found(id: &str) -> Response {
 }
 
 async fn get_order(State(fake): State<Arc<WishFake>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    if let Err(r) = check_bearer(&fake, &headers) {
+    if let Err(r) = guard(&fake, &headers) {
         return *r;
     }
     let order = lock(&fake.orders).iter().find(|o| o.id == id).map(order_json);
@@ -697,13 +792,58 @@ async fn get_order(State(fake): State<Arc<WishFake>>, headers: HeaderMap, Path(i
     }
 }
 
+#[derive(Deserialize)]
+struct CarrierQuery {
+    order_type: Option<String>,
+    dest_country_code: Option<String>,
+}
+
+/// `GET /api/v3/orders/shipping_carriers`: `data` is the spec's `Carriers`, an array of
+/// `ShippingProvider {name}`. `order_type` (GENERAL | CONFIRMED_DELIVERY) is required;
+/// `dest_country_code` is needed only when it is not GENERAL.
+async fn shipping_carriers(
+    State(fake): State<Arc<WishFake>>,
+    headers: HeaderMap,
+    Query(q): Query<CarrierQuery>,
+) -> Response {
+    if let Err(r) = guard(&fake, &headers) {
+        return *r;
+    }
+    let bad = |msg: &str| wish_error(StatusCode::BAD_REQUEST, 1001, msg);
+    let names = |list: &[&str]| ok(Value::Array(list.iter().map(|n| json!({ "name": n })).collect()));
+    match q.order_type.as_deref().map(str::trim) {
+        Some("GENERAL") => names(ACCEPTED_CARRIERS),
+        Some("CONFIRMED_DELIVERY") => {
+            let dest = q.dest_country_code.unwrap_or_default();
+            if dest.len() != 2 || !dest.chars().all(|c| c.is_ascii_uppercase()) {
+                return bad("Invalid parameter dest_country_code: expected an ISO 3166 alpha-2 code");
+            }
+            names(CONFIRMED_DELIVERY_CARRIERS)
+        }
+        None | Some("") => bad("Missing required parameter: order_type"),
+        Some(other) => bad(&format!("Invalid parameter order_type: {other:?}")),
+    }
+}
+
+/// The answer a proxy gives when Wish's own answer was lost: not a Wish body.
+fn lost_answer() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::CONTENT_TYPE, "text/html")],
+        "<html><head><title>503 Service Temporarily Unavailable</title></head><body><center><h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx</center></body></html>",
+    )
+        .into_response()
+}
+
+/// `PUT /api/v3/orders/{id}/tracking` ("Ship or update tracking", asynchronous).
 async fn update_tracking(
     State(fake): State<Arc<WishFake>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = check_bearer(&fake, &headers) {
+    *lock(&fake.write_calls) += 1;
+    if let Err(r) = guard(&fake, &headers) {
         return *r;
     }
     let bad = |msg: &str| wish_error(StatusCode::BAD_REQUEST, 1001, msg);
@@ -715,8 +855,14 @@ async fn update_tracking(
     if tracking.is_empty() || !tracking.chars().all(|c| c.is_ascii_alphanumeric()) {
         return bad("Invalid parameter tracking_number: alphanumeric characters only, no spaces");
     }
-    if text("shipping_provider").is_empty() {
+    let provider = text("shipping_provider");
+    if provider.is_empty() {
         return bad("Missing required parameter: shipping_provider");
+    }
+    if !ACCEPTED_CARRIERS.contains(&provider.as_str()) {
+        return bad(&format!(
+            "Invalid parameter shipping_provider: '{provider}' must be an accepted carrier (see GET /api/v3/orders/shipping_carriers)"
+        ));
     }
     let origin = text("origin_country");
     if origin.len() != 2 || !origin.chars().all(|c| c.is_ascii_uppercase()) {
@@ -736,26 +882,57 @@ async fn update_tracking(
         let now = Utc::now().trunc_subsecs(3);
         let mut info = json!({
             "tracking_number": tracking,
-            "shipping_provider": { "name": text("shipping_provider") },
+            "shipping_provider": { "name": provider },
             "origin_country": origin,
         });
         if let Some(note) = req.get("ship_note") {
             info["ship_note"] = note.clone();
         }
-        o.tracking.insert(0, info);
-        o.tracking.truncate(2);
+        let first_shipment = o.state == "APPROVED";
+        // Re-sending the tracking already shown adds no second entry.
+        let same = o.tracking.first().is_some_and(|t| {
+            t["tracking_number"] == info["tracking_number"]
+                && t["shipping_provider"] == info["shipping_provider"]
+                && t["origin_country"] == info["origin_country"]
+        });
+        if !same {
+            o.tracking.insert(0, info);
+            o.tracking.truncate(2);
+        }
         o.updated = now;
+        o.processing_source = Some("UPDATE_TRACKING".into());
         o.processing_status = Some("IN_PROGRESS".into());
-        let mut answer = order_json(o);
-        answer["processing_source"] = json!("UPDATE_TRACKING");
+        let answer = order_json(o);
         // The asynchronous update completes right after the answer.
         o.state = "SHIPPED".into();
         o.processing_status = Some("SUCCEEDED".into());
-        o.records.push(("MARK_SHIPPED".into(), now));
+        if first_shipment {
+            o.records.push(("MARK_SHIPPED".into(), now));
+        }
         answer
     };
     lock(&fake.fulfillments).push((id, Value::Object(req)));
+    {
+        let mut lose = lock(&fake.lose_next_writes);
+        if *lose > 0 {
+            *lose -= 1;
+            return lost_answer();
+        }
+    }
     ok(answer)
+}
+
+/// A customer-initiated refund (`RefundsInfo`) of the whole order.
+fn refund_info(o: &WishOrder, at: DateTime<Utc>) -> Value {
+    let qty = i64::from(o.quantity);
+    json!({
+        "refund_source": "CUSTOMER",
+        "refund_reason": "Customer cancelled the order",
+        "refund_reason_note": "Cancelled by the customer before shipment",
+        "refund_time": wish_time(at),
+        "refund_amount": money((o.unit_cents + o.shipping_cents) * qty),
+        "merchant_responsible_amount": money(0),
+    })
 }
 
 // ---------------------------------------------------------------------------------
@@ -766,7 +943,15 @@ async fn update_tracking(
 fn seed_order(i: usize, base: DateTime<Utc>) -> WishOrder {
     let updated = base + Duration::seconds(i64::try_from(i / 3).unwrap_or(0) * 20);
     let released = updated - Duration::hours(2);
-    let state = if i % 10 == 7 { "SHIPPED" } else { "APPROVED" };
+    // About 10 % shipped and 5 % cancelled (REFUNDED) on Wish already; the rest await
+    // shipment (APPROVED).
+    let state = if i % 10 == 7 {
+        "SHIPPED"
+    } else if i % 20 == 13 {
+        "REFUNDED"
+    } else {
+        "APPROVED"
+    };
     let mut records = vec![("ORDER_RELEASED".to_owned(), released)];
     let mut tracking = Vec::new();
     if state == "SHIPPED" {
@@ -777,7 +962,7 @@ fn seed_order(i: usize, base: DateTime<Utc>) -> WishOrder {
             "origin_country": "CN",
         }));
     }
-    WishOrder {
+    let mut order = WishOrder {
         id: format!("{:08x}{:016x}", released.timestamp() as u32, 0x1a2b_3c4d_5e00_0000u64 + i as u64),
         transaction_id: format!("{:08x}{:016x}", released.timestamp() as u32, 0x7c8d_9e0f_1a00_0000u64 + i as u64),
         state: state.to_owned(),
@@ -789,9 +974,15 @@ fn seed_order(i: usize, base: DateTime<Utc>) -> WishOrder {
         unit_cents: 199 + ((i * 7) % 3000) as i64,
         shipping_cents: 100 + (i % 4) as i64 * 50,
         processing_status: None,
+        processing_source: None,
         tracking,
         records,
+        refunds: Vec::new(),
+    };
+    if state == "REFUNDED" {
+        order.refunds.push(refund_info(&order, updated));
     }
+    order
 }
 
 #[cfg(test)]
@@ -825,6 +1016,41 @@ mod tests {
     }
 
     #[test]
+    fn seeded_orders_mix_native_states() {
+        let base = Utc::now().trunc_subsecs(0);
+        let orders: Vec<WishOrder> = (0..250).map(|i| seed_order(i, base)).collect();
+        let count = |s: &str| orders.iter().filter(|o| o.state == s).count();
+        assert_eq!((count("SHIPPED"), count("REFUNDED"), count("APPROVED")), (25, 12, 213));
+        assert!(orders.iter().take(5).all(|o| o.state == "APPROVED"));
+        for o in orders.iter().filter(|o| o.state == "SHIPPED") {
+            let provider = o.tracking[0]["shipping_provider"]["name"].as_str().unwrap_or_default();
+            assert!(ACCEPTED_CARRIERS.contains(&provider));
+        }
+        assert!(orders.iter().filter(|o| o.state == "REFUNDED").all(|o| o.refunds.len() == 1));
+    }
+
+    #[test]
+    fn platform_hooks_use_native_states() {
+        let fake = WishFake::new(6);
+        let (a, b) = {
+            let orders = lock(&fake.orders);
+            (orders[0].id.clone(), orders[1].id.clone())
+        };
+        fake.ship_on_platform(&a);
+        fake.cancel_on_platform(&b);
+        fake.request_cancel_on_platform(&a);
+        let orders = lock(&fake.orders);
+        let o = order_json(&orders[0]);
+        assert_eq!(o["state"], "SHIPPED");
+        assert_eq!(o["tracking_information"][0]["shipping_provider"]["name"], PLATFORM_SHIP_PROVIDER);
+        assert!(orders[0].updated > orders[2].updated);
+        assert_eq!(order_json(&orders[1])["state"], "REFUNDED");
+        assert_eq!(order_json(&orders[1])["refunds"][0]["refund_source"], "CUSTOMER");
+        assert!(!ACCEPTED_CARRIERS.contains(&"CNPOST-RR"));
+        assert!(CONFIRMED_DELIVERY_CARRIERS.iter().all(|c| ACCEPTED_CARRIERS.contains(c)));
+    }
+
+    #[test]
     fn list_query_validates_limit_sort_and_states() {
         let q = |pairs: &[(&str, &str)]| {
             parse_list_query(&pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<Vec<_>>())
@@ -838,5 +1064,8 @@ mod tests {
         assert!(q(&[("states", "APPROVED,SHIPPED")]).is_ok_and(|q| q.states.len() == 2));
         assert!(q(&[("states", "PENDING")]).is_err());
         assert!(q(&[("updated_at_min", "2026-01-01 00:00:00")]).is_err());
+        assert!(q(&[("sort_by", "released_at")]).is_ok_and(|q| q.by_released && !q.ascending));
+        assert!(q(&[("order_type", "WISH_EXPRESS")]).is_ok());
+        assert!(q(&[("order_type", "GENERAL")]).is_err());
     }
 }

@@ -28,9 +28,12 @@ pub struct NewWarehouseSku {
     pub name_en: String,
     pub name_cn: Option<String>,
     pub with_battery: bool,
+    /// The warehouse's own region codes (OC: `UK`, `DE`, `US-East`…), never ISO countries.
     pub regions: Vec<String>,
     pub origin_country: Option<String>,
     pub hs_code: Option<String>,
+    /// ISO countries the HS code is declared for (the countries of `regions`).
+    pub hs_countries: Vec<String>,
     pub declared_value_minor: Option<i64>,
     pub declared_currency: Option<String>,
     pub weight_grams: Option<i32>,
@@ -52,31 +55,53 @@ pub struct WarehouseSku {
     pub seller_sku: Option<String>,
     /// Our SKU code, when the SKU came from us.
     pub reference: Option<String>,
-    pub review: SkuReview,
+    /// The review state, when the answer carries one we recognise (`None`: keep what we know).
+    pub review: Option<SkuReview>,
     pub regions: Vec<String>,
     pub updated_at: Option<DateTime<Utc>>,
 }
 
+/// A SKU the warehouse registered: its id and, when the answer says, its review state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedSku {
+    pub warehouse_sku_id: String,
+    pub review: Option<SkuReview>,
+}
+
+/// SKUs to look up. OC answers lists only (at least one non-empty; each sent in chunks of
+/// the provider's limit); the optional window narrows them to SKUs changed in it.
 #[derive(Debug, Clone, Default)]
 pub struct SkuQuery {
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// Our SKU codes (OC `referenceSKUIDList`).
     pub references: Vec<String>,
+    /// The seller's codes on the warehouse portal (OC `sellerSKUIDList`).
+    pub seller_skus: Vec<String>,
+    /// The warehouse's ids (OC `mfskulist`).
+    pub warehouse_sku_ids: Vec<String>,
+}
+
+impl SkuQuery {
+    pub fn is_empty(&self) -> bool {
+        self.references.is_empty() && self.seller_skus.is_empty() && self.warehouse_sku_ids.is_empty()
+    }
 }
 
 /// A shipping service the warehouse offers in a region.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WarehouseService {
+    /// The warehouse's region code, as it sent it.
     pub region: String,
     pub code: String,
     pub name: String,
 }
 
 /// Where an outbound order came from: eBay orders carry eBay's ids (the seller's eBay user
-/// id and the order id).
+/// id, which OC requires, and the `NN-NNNNN-NNNNN` order id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderSource {
-    Ebay { seller_id: Option<String>, order_id: String },
+    Ebay { seller_id: String, order_id: String },
     Other,
 }
 
@@ -94,6 +119,7 @@ pub struct OutboundRequest {
     /// Our deterministic reference (never reused).
     pub reference: String,
     pub source: OrderSource,
+    /// The warehouse's region code (OC `serviceRegion`).
     pub region: String,
     pub service_code: String,
     pub recipient: Address,
@@ -161,6 +187,7 @@ pub struct InboundCarton {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundRequest {
     pub seller_number: String,
+    /// The warehouse's region code (OC `serviceRegion`).
     pub region: String,
     pub ship_from: String,
     pub method: InboundMethod,
@@ -203,8 +230,9 @@ pub struct InboundLineState {
     pub warehouse_sku_id: String,
     pub carton: Option<String>,
     pub quantity: i32,
-    pub received: i32,
-    pub put_away: i32,
+    /// `None` when the answer does not say (keep what we know).
+    pub received: Option<i32>,
+    pub put_away: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,8 +279,8 @@ pub trait Warehouse: Send + Sync {
         &self,
         token: &SecretString,
         skus: &[NewWarehouseSku],
-    ) -> Result<Vec<ItemResult<String>>, ConnectorError>;
-    /// Every SKU matching the query (the connector pages).
+    ) -> Result<Vec<ItemResult<CreatedSku>>, ConnectorError>;
+    /// Every SKU named by the query's lists (the connector chunks and pages).
     async fn query_skus(&self, token: &SecretString, q: &SkuQuery) -> Result<Vec<WarehouseSku>, ConnectorError>;
     /// Places outbound orders (batched to the provider's limit); one order number per input.
     async fn place_outbound(

@@ -22,8 +22,11 @@ pub struct AccountRef {
     pub key: String,
     /// The seller's id on the platform (Amazon selling partner id, AliExpress seller id…).
     pub seller_id: Option<String>,
-    /// Amazon marketplace id (e.g. ATVPDKIKX0DER).
+    /// Amazon marketplace id (e.g. ATVPDKIKX0DER) given when the account was connected.
     pub marketplace_id: Option<String>,
+    /// Every marketplace the seller sells in (Amazon: from `getMarketplaceParticipations`
+    /// when connected, or the account's configured list). Empty: `marketplace_id` alone.
+    pub marketplace_ids: Vec<String>,
     /// Platform region (Amazon NA/EU/FE).
     pub region: Option<String>,
     /// Per-seller app credentials (AliExpress signs every call with the app secret).
@@ -53,10 +56,30 @@ pub struct MarketOrderItem {
     pub unit_price_minor: i64,
 }
 
+/// Where the order stands on the marketplace, mapped by each connector from its own
+/// statuses. Only `AwaitingShipment` orders can be pushed; the others are imported in a
+/// state that says why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarketState {
+    /// Not paid / under review: not to be shipped yet.
+    AwaitingPayment,
+    AwaitingShipment,
+    /// Shipped (or fulfilled) on the marketplace, by Shipgate or outside it.
+    Shipped,
+    /// The buyer asked to cancel or for a refund; not to be shipped while it is open.
+    CancelRequested,
+    /// Cancelled, refunded or closed without shipping.
+    Cancelled,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MarketOrder {
     pub platform_order_id: String,
     pub platform_status: Option<String>,
+    pub state: MarketState,
+    /// The marketplace the order was placed in, where the platform has several per seller
+    /// (Amazon); needed again to confirm the shipment.
+    pub marketplace_id: Option<String>,
     pub buyer_name: Option<String>,
     pub buyer_email: Option<String>,
     pub recipient: Address,
@@ -76,10 +99,41 @@ pub struct OrderPage {
     pub next: Option<String>,
 }
 
+/// The carrier as one marketplace knows it: its own identifier (eBay shipping carrier
+/// code, AliExpress `service_name`, Wish `shipping_provider`, Amazon `carrierCode`), the
+/// display name (Amazon `carrierName` with `Other`) and a tracking URL where required.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Carrier {
+    pub code: String,
+    pub name: Option<String>,
+    pub tracking_url: Option<String>,
+}
+
+/// One carrier a seller's account may use, from the platform's per-seller list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CarrierOption {
+    pub code: String,
+    pub name: String,
+    /// The platform wants a tracking website with this carrier (AliExpress `other`).
+    #[serde(default)]
+    pub requires_tracking_url: bool,
+}
+
+/// Facts about the connected seller, read once after authorization.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountFacts {
+    /// The seller's user id as the platform shows it (eBay username: OrangeConnex's `ebayId`).
+    pub user_name: Option<String>,
+    /// Every marketplace the seller participates in (Amazon).
+    pub marketplace_ids: Vec<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Shipment {
     pub platform_order_id: String,
-    pub carrier_code: String,
+    /// The order's marketplace (Amazon), when the platform has several.
+    pub marketplace_id: Option<String>,
+    pub carrier: Carrier,
     pub tracking_number: String,
     pub shipped_at: DateTime<Utc>,
     pub items: Vec<(String, i32)>,
@@ -103,6 +157,33 @@ pub trait Marketplace: Authorizer {
         account: &AccountRef,
         shipment: &Shipment,
     ) -> Result<String, ConnectorError>;
+    /// Reads the marketplace's own record of the order's shipments: `Some(reference)` when
+    /// one with this tracking number is already there. Called before resending a write
+    /// whose outcome is unknown (timeout, 5xx, dropped connection).
+    async fn find_tracking(
+        &self,
+        access_token: &SecretString,
+        account: &AccountRef,
+        shipment: &Shipment,
+    ) -> Result<Option<String>, ConnectorError>;
+    /// The carriers this seller's account may use, where the platform keeps a per-seller
+    /// list (AliExpress `listlogisticsservice`, Wish `shipping_carriers`); `None` where it
+    /// does not (eBay, Amazon: documented code lists).
+    async fn carriers(
+        &self,
+        _access_token: &SecretString,
+        _account: &AccountRef,
+    ) -> Result<Option<Vec<CarrierOption>>, ConnectorError> {
+        Ok(None)
+    }
+    /// Facts read once after the seller authorized (eBay username, Amazon marketplaces).
+    async fn account_facts(
+        &self,
+        _access_token: &SecretString,
+        _account: &AccountRef,
+    ) -> Result<AccountFacts, ConnectorError> {
+        Ok(AccountFacts::default())
+    }
 }
 
 /// Decimal string ("12.34") → minor units (1234), for 2-decimal currencies.

@@ -152,6 +152,7 @@ impl Accounts {
             key: acc.id.to_string(),
             seller_id: acc.external_account_id.clone(),
             marketplace_id: acc.marketplace_id.clone(),
+            marketplace_ids: marketplace_ids_of(acc),
             region: acc.region.clone(),
             app: if per_seller { Some(self.app_for(acc, &creds)?) } else { None },
         })
@@ -205,6 +206,10 @@ impl Accounts {
             external_account_id: Set(None),
             marketplace_id: Set(None),
             region: Set(None),
+            platform_user_name: Set(None),
+            marketplace_ids: Set(None),
+            carriers_json: Set(None),
+            carriers_fetched_at: Set(None),
             credentials_ciphertext: Set(sealed.as_ref().map(|s| s.ciphertext.clone())),
             credentials_nonce: Set(sealed.as_ref().map(|s| s.nonce.clone())),
             credentials_key_version: Set(sealed.as_ref().map(|s| s.key_version)),
@@ -364,7 +369,53 @@ impl Accounts {
         let event = audit::record(&txn, org, By::System, "account.authorized", "Account", Some(model.id), None).await?;
         txn.commit().await?;
         self.bus.publish_all([event]);
-        Ok(model)
+        Ok(self.read_facts(model).await)
+    }
+
+    /// Reads and stores what the platform says about the connected seller (eBay username
+    /// for OrangeConnex's `ebayId`, Amazon's marketplaces). Best effort: the account works
+    /// without them, and order download tries again while they are missing.
+    pub async fn read_facts(&self, acc: account::Model) -> account::Model {
+        match self.try_read_facts(&acc).await {
+            Ok(Some(updated)) => updated,
+            Ok(None) => acc,
+            Err(e) => {
+                tracing::warn!(account = %acc.id, error = %e, "could not read the account's facts from the platform");
+                acc
+            }
+        }
+    }
+
+    /// True when facts the product relies on are still unknown for this account.
+    pub fn facts_missing(acc: &account::Model) -> bool {
+        match acc.platform {
+            Platform::Ebay => acc.platform_user_name.is_none(),
+            Platform::Amazon => acc.marketplace_ids.is_none(),
+            _ => false,
+        }
+    }
+
+    async fn try_read_facts(&self, acc: &account::Model) -> Result<Option<account::Model>, TokenError> {
+        if !matches!(acc.platform, Platform::Ebay | Platform::Amazon) {
+            return Ok(None);
+        }
+        let connector = self.connector(acc.platform)?;
+        let account_ref = self.account_ref(acc)?;
+        let token = self.access_token(acc.id, false).await?;
+        let facts = connector.account_facts(&token, &account_ref).await?;
+        let mut active: account::ActiveModel = acc.clone().into();
+        if let Some(user) = facts.user_name {
+            active.platform_user_name = Set(Some(user));
+        }
+        if !facts.marketplace_ids.is_empty() {
+            active.marketplace_ids =
+                Set(Some(serde_json::to_string(&facts.marketplace_ids).map_err(DomainError::internal)?));
+        }
+        if !active.is_changed() {
+            return Ok(None);
+        }
+        active.updated_at = Set(Utc::now());
+        Ok(Some(active.update(&self.db).await.map_err(DomainError::from)?))
     }
 
     /// Connects an Amazon seller who authorized the app themselves (a refresh token from
@@ -401,6 +452,10 @@ impl Accounts {
             external_account_id: Set(Some(seller_id)),
             marketplace_id: Set(Some(marketplace_id)),
             region: Set(None),
+            platform_user_name: Set(None),
+            marketplace_ids: Set(None),
+            carriers_json: Set(None),
+            carriers_fetched_at: Set(None),
             credentials_ciphertext: Set(Some(sealed.ciphertext)),
             credentials_nonce: Set(Some(sealed.nonce)),
             credentials_key_version: Set(Some(sealed.key_version)),
@@ -428,7 +483,7 @@ impl Accounts {
         let event = audit::record(&txn, org, By::Actor(actor), "account.authorized", "Account", Some(id), None).await?;
         txn.commit().await?;
         self.bus.publish_all([event]);
-        Ok(model)
+        Ok(self.read_facts(model).await)
     }
 
     pub async fn get(&self, tenant: Tenant, id: Uuid) -> DomainResult<account::Model> {
@@ -545,6 +600,11 @@ fn check_seller_app(a: SellerApp) -> DomainResult<SellerApp> {
         return Err(DomainError::User(seller_app_required()));
     }
     Ok(a)
+}
+
+/// The account's stored marketplace list (a JSON array), if any.
+pub fn marketplace_ids_of(acc: &account::Model) -> Vec<String> {
+    acc.marketplace_ids.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default()
 }
 
 fn random_state() -> String {

@@ -3,6 +3,7 @@
 //! where tracking numbers come from. The logistics company's staff manage the global
 //! channels every tenant sees; a tenant's ADMIN manages its own.
 
+pub mod carriers;
 pub mod s10;
 
 use chrono::Utc;
@@ -462,7 +463,7 @@ async fn insert(
 pub async fn seed_sandbox(db: &DatabaseConnection) -> DomainResult<()> {
     let exists = channel::Entity::find().filter(channel::Column::OrganizationId.is_null()).one(db).await?.is_some();
     if exists {
-        return Ok(());
+        return seed_sandbox_carriers(db).await;
     }
     let list = |c: &[&str]| c.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     let channels = [
@@ -555,5 +556,80 @@ pub async fn seed_sandbox(db: &DatabaseConnection) -> DomainResult<()> {
         insert(&txn, None, &c).await?;
     }
     txn.commit().await?;
+    seed_sandbox_carriers(db).await
+}
+
+/// The sandbox channels' carrier identifiers per marketplace (the logistics company's
+/// defaults), where missing: China Post for the postal lines, DHL for EU Express. Each is
+/// one the marketplace documents (eBay ShippingCarrierCodeType `ChinaPost`, AliExpress
+/// service `CPAM`, Wish provider `ChinaAirPost`, Amazon carrier code `China Post`).
+/// US-ECONOMY is left unmapped: write-back from it shows CARRIER_NOT_MAPPED.
+async fn seed_sandbox_carriers(db: &DatabaseConnection) -> DomainResult<()> {
+    use entity::{carrier_mapping, enums::Platform};
+    let table: [(&str, [(Platform, &str); 4]); 3] = [
+        (
+            "CNPOST-RR",
+            [
+                (Platform::Ebay, "ChinaPost"),
+                (Platform::Aliexpress, "CPAM"),
+                (Platform::Wish, "ChinaAirPost"),
+                (Platform::Amazon, "China Post"),
+            ],
+        ),
+        (
+            "ASIA-EPACKET",
+            [
+                (Platform::Ebay, "ChinaPost"),
+                (Platform::Aliexpress, "EMS_ZX_ZX_US"),
+                (Platform::Wish, "EPacket"),
+                (Platform::Amazon, "China Post"),
+            ],
+        ),
+        (
+            "EU-EXPRESS",
+            [(Platform::Ebay, "DHL"), (Platform::Aliexpress, "DHL"), (Platform::Wish, "DHL"), (Platform::Amazon, "DHL")],
+        ),
+    ];
+    let now = Utc::now();
+    for (code, mappings) in table {
+        let Some(ch) = channel::Entity::find()
+            .filter(channel::Column::OrganizationId.is_null())
+            .filter(channel::Column::Code.eq(code))
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
+        for (platform, carrier) in mappings {
+            let exists = carrier_mapping::Entity::find()
+                .filter(carrier_mapping::Column::ChannelId.eq(ch.id))
+                .filter(carrier_mapping::Column::Platform.eq(platform))
+                .filter(carrier_mapping::Column::Scope.eq(carrier_mapping::GLOBAL_SCOPE))
+                .one(db)
+                .await?
+                .is_some();
+            if exists {
+                continue;
+            }
+            let row = carrier_mapping::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                organization_id: Set(None),
+                scope: Set(carrier_mapping::GLOBAL_SCOPE.to_owned()),
+                channel_id: Set(ch.id),
+                platform: Set(platform),
+                carrier_code: Set(carrier.to_owned()),
+                carrier_name: Set(None),
+                tracking_url: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            };
+            // Two replicas seeding at once: the unique index keeps one.
+            if let Err(e) = row.insert(db).await
+                && !matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+            {
+                return Err(e.into());
+            }
+        }
+    }
     Ok(())
 }

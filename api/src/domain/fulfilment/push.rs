@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::Utc;
 use entity::{
     channel,
-    enums::{ChannelProvider, FulfillmentStatus, WaybillStatus},
+    enums::{ChannelProvider, FulfillmentStatus, MarketplaceState, WaybillStatus},
     order, order_item, sku, waybill,
 };
 use sea_orm::{
@@ -114,6 +114,10 @@ impl Fulfilment {
                     UserErrorCode::InvalidState,
                     state::refusal(o.fulfillment_status, Action::Push),
                 ));
+                continue;
+            }
+            if let Some(r) = market_refusal(o) {
+                results.push(OrderOutcome::refused(o, r.code, r.message));
                 continue;
             }
             let Some(ch) = o.channel_id.and_then(|c| channels.get(&c)) else {
@@ -402,11 +406,13 @@ pub async fn book_chunk(
     let mut remote = call_remote(db, providers, org, ids).await?;
     let txn = begin_write(db).await?;
     let orders = lock_orders(&txn, org, ids).await?;
-    let pushing: Vec<&order::Model> = ids
+    // Cancelled (or shipped, or a cancellation asked for) on the marketplace since the
+    // push was accepted (a download in between saw it): refused, nothing booked.
+    let (pushing, changed_on_marketplace): (Vec<&order::Model>, Vec<&order::Model>) = ids
         .iter()
         .filter_map(|id| orders.get(id))
         .filter(|o| o.fulfillment_status == FulfillmentStatus::Pushing)
-        .collect();
+        .partition(|o| market_refusal(o).is_none());
     // Booked remotely for an order that changed meanwhile (cancelled while the call was
     // under way): withdrawn again after this transaction.
     let orphans: Vec<(Uuid, provider::Booking)> = remote
@@ -415,23 +421,35 @@ pub async fn book_chunk(
         .filter_map(|(w, r)| r.as_ref().ok().map(|b| (*w, b.clone())))
         .filter(|(w, _)| !pushing.iter().any(|o| remote.order_of.get(w) == Some(&o.id)))
         .collect();
+    let mut outcomes = Vec::new();
+    let mut changes = Vec::new();
+    let now = Utc::now();
+    if !changed_on_marketplace.is_empty() {
+        let ids: Vec<Uuid> = changed_on_marketplace.iter().map(|o| o.id).collect();
+        let their_waybills = active_waybills(&txn, &ids).await?;
+        for o in changed_on_marketplace {
+            let Some(refusal) = market_refusal(o) else { continue };
+            let outcome = record_refusal(&txn, o, their_waybills.get(&o.id), &refusal, now).await?;
+            changes.push(push_change(&outcome, None));
+            outcomes.push(outcome);
+        }
+    }
     if pushing.is_empty() {
-        txn.rollback().await?;
+        let events = audit::record_many(&txn, org, By::System, changes).await?;
+        txn.commit().await?;
+        bus.publish_all(events);
         withdraw(db, providers, &remote, orphans).await;
-        return Ok(Vec::new());
+        return Ok(outcomes);
     }
     let pushing_ids: Vec<Uuid> = pushing.iter().map(|o| o.id).collect();
     let waybills = active_waybills(&txn, &pushing_ids).await?;
     let channel_ids: Vec<Uuid> = waybills.values().map(|w| w.channel_id).collect::<HashSet<_>>().into_iter().collect();
     let channels = channels_of(&txn, org, &channel_ids).await?;
-    let now = Utc::now();
 
     // Group by channel; each group is one provider call.
     // Channels in id order: two jobs sharing channels lock their rows in the same order.
     let mut groups: std::collections::BTreeMap<Uuid, Vec<(&order::Model, &waybill::Model, Snapshot)>> =
         std::collections::BTreeMap::new();
-    let mut outcomes = Vec::new();
-    let mut changes = Vec::new();
     let mut bookings: Vec<Booked> = Vec::new();
     for o in &pushing {
         let snap = waybills.get(&o.id).and_then(|w| Snapshot::deserialize(&w.snapshot).ok().map(|s| (w, s)));
@@ -547,6 +565,29 @@ pub async fn book_chunk(
     Ok(outcomes)
 }
 
+/// Why an order may not be shipped, from where it stands on its marketplace: `None` when
+/// it awaits shipment there.
+pub(crate) fn market_refusal(o: &order::Model) -> Option<provider::Refusal> {
+    let (code, message) = match o.marketplace_state {
+        MarketplaceState::AwaitingShipment => return None,
+        MarketplaceState::Cancelled => {
+            (UserErrorCode::MarketplaceCancelled, "The order was cancelled on the marketplace; it must not be shipped.")
+        }
+        MarketplaceState::CancelRequested => (
+            UserErrorCode::MarketplaceCancelRequested,
+            "The buyer asked the marketplace to cancel this order; settle the request there first.",
+        ),
+        MarketplaceState::Shipped => {
+            (UserErrorCode::MarketplaceShipped, "The order was already shipped on the marketplace (outside Shipgate).")
+        }
+        MarketplaceState::AwaitingPayment => (
+            UserErrorCode::MarketplaceNotPaid,
+            "The marketplace has not released this order for shipping yet (payment or review pending).",
+        ),
+    };
+    Some(provider::Refusal { code, message: message.to_owned() })
+}
+
 /// What remote providers answered for one chunk, by waybill id.
 #[derive(Default)]
 struct RemoteResults {
@@ -575,6 +616,7 @@ async fn call_remote(
                     .filter(order::Column::OrganizationId.eq(org))
                     .filter(order::Column::Id.is_in(chunk.iter().copied()))
                     .filter(order::Column::FulfillmentStatus.eq(FulfillmentStatus::Pushing))
+                    .filter(order::Column::MarketplaceState.eq(MarketplaceState::AwaitingShipment))
                     .all(db)
                     .await?,
             );

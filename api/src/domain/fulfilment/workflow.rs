@@ -24,7 +24,10 @@ use super::{
 use crate::{
     auth::Actor,
     db::begin_write,
-    domain::audit::{self, By, Change},
+    domain::{
+        audit::{self, By, Change},
+        channels::carriers,
+    },
     error::{DomainError, DomainResult, UserError, UserErrorCode},
 };
 
@@ -318,6 +321,7 @@ impl Fulfilment {
         let orders = lock_orders(&txn, org, &ids).await?;
         let order_ids: Vec<Uuid> = orders.keys().copied().collect();
         let waybills = active_waybills(&txn, &order_ids).await?;
+        let unmapped = if write_back { unmapped_carriers(&txn, org, orders.values()).await? } else { HashMap::new() };
         let now = Utc::now();
         let mut results = Vec::new();
         let mut changes = Vec::new();
@@ -335,6 +339,12 @@ impl Fulfilment {
                 ));
                 continue;
             };
+            // Writing back needs the marketplace's own carrier identifier: refused before
+            // anything changes (map the channel, then mark it shipped).
+            if let Some((code, message)) = unmapped.get(&o.id) {
+                results.push(OrderOutcome::refused(o, *code, message.clone()));
+                continue;
+            }
             moved.push(o.id);
             changes.push(Change {
                 action: "order.shipped",
@@ -384,6 +394,7 @@ impl Fulfilment {
         let org = actor.tenant().id();
         let txn = begin_write(&self.db).await?;
         let orders = lock_orders(&txn, org, &ids).await?;
+        let unmapped = unmapped_carriers(&txn, org, orders.values()).await?;
         let now = Utc::now();
         let mut results = Vec::new();
         let mut changes = Vec::new();
@@ -392,6 +403,10 @@ impl Fulfilment {
                 results.push(OrderOutcome::not_found(*id));
                 continue;
             };
+            if let Some((code, message)) = unmapped.get(&o.id) {
+                results.push(OrderOutcome::refused(o, *code, message.clone()));
+                continue;
+            }
             let retryable = o.fulfillment_status == FulfillmentStatus::Shipped
                 && matches!(o.write_back_status, WriteBackStatus::Failed | WriteBackStatus::NotRequested);
             if !retryable {
@@ -407,9 +422,11 @@ impl Fulfilment {
                 results.push(OrderOutcome::refused(o, UserErrorCode::InvalidState, why));
                 continue;
             }
+            // A failed write-back keeps its message: the next attempt then reads the
+            // marketplace's record first (the failed one may have reached it after all).
             order::Entity::update_many()
                 .col_expr(order::Column::WriteBackStatus, Expr::value(WriteBackStatus::Pending))
-                .col_expr(order::Column::WriteBackError, Expr::value(Option::<String>::None))
+                .col_expr(order::Column::WriteBackErrorCode, Expr::value(Option::<String>::None))
                 .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
                 .col_expr(order::Column::UpdatedAt, Expr::value(now))
                 .filter(order::Column::Id.eq(o.id))
@@ -441,4 +458,35 @@ impl Fulfilment {
         self.bus.publish_all(events);
         Ok(BatchOutcome { results, job_id: None })
     }
+}
+
+/// Orders (by id) whose channel has no carrier identifier for their marketplace, with the
+/// refusal naming the channel and the marketplace.
+async fn unmapped_carriers<'a>(
+    db: &impl sea_orm::ConnectionTrait,
+    org: Uuid,
+    orders: impl Iterator<Item = &'a order::Model>,
+) -> DomainResult<HashMap<Uuid, (UserErrorCode, String)>> {
+    let orders: Vec<&order::Model> = orders.collect();
+    let channel_ids: Vec<Uuid> =
+        orders.iter().filter_map(|o| o.channel_id).collect::<std::collections::HashSet<_>>().into_iter().collect();
+    let mapped = carriers::effective(db, org, &channel_ids).await?;
+    let channels = crate::domain::channels::by_ids(db, org, &channel_ids).await?;
+    let mut out = HashMap::new();
+    for o in orders {
+        match o.channel_id {
+            Some(c) if mapped.contains_key(&(c, o.platform)) => {}
+            Some(c) => {
+                let code = channels.get(&c).map(|ch| ch.code.clone()).unwrap_or_else(|| c.to_string());
+                out.insert(o.id, carriers::not_mapped(&code, o.platform));
+            }
+            None => {
+                out.insert(
+                    o.id,
+                    (UserErrorCode::ChannelNotSet, "The order has no channel, so no carrier to write back.".to_owned()),
+                );
+            }
+        }
+    }
+    Ok(out)
 }

@@ -3,10 +3,16 @@
 //! key), so a crash or an outage only delays it. `writeBackStatus` goes PENDING → WRITTEN,
 //! or FAILED with the marketplace's message once retrying cannot help (revoked
 //! authorization, a refusal, attempts exhausted); `retryWriteBack` queues it again.
+//!
+//! The carrier sent is the channel's identifier for the order's marketplace
+//! (`channels::carriers`); without one the write-back fails with `CARRIER_NOT_MAPPED`
+//! and no call is made. A write whose outcome is unknown (timeout, 5xx, dropped
+//! connection) is never resent blindly: the next attempt reads the marketplace's record
+//! of the order's shipments first, and if the tracking number is there, it is WRITTEN.
 
 use chrono::Utc;
 use entity::{
-    account, channel,
+    account,
     enums::{AccountStatus, WriteBackStatus},
     order, order_item,
 };
@@ -19,8 +25,9 @@ use crate::{
     domain::{
         accounts::{Accounts, tokens::TokenError},
         audit::{self, By},
+        channels::carriers::{Carriers, Resolved},
     },
-    error::DomainResult,
+    error::{DomainResult, UserErrorCode},
     events::EventBus,
     jobs::{NewJob, queue},
 };
@@ -71,6 +78,7 @@ pub async fn run(
     db: &DatabaseConnection,
     bus: &EventBus,
     accounts: &Accounts,
+    carriers: &Carriers,
     job_id: Uuid,
     order_id: Uuid,
     last_attempt: bool,
@@ -79,11 +87,11 @@ pub async fn run(
     if o.write_back_status != WriteBackStatus::Pending {
         return Ok(Outcome::Done);
     }
-    let attempt = attempt(db, accounts, &o).await;
-    let (status, message, done) = match &attempt {
-        Ok(reference) => (WriteBackStatus::Written, None, Some(reference.clone())),
-        Err((m, true)) if !last_attempt => (WriteBackStatus::Pending, Some(m.clone()), None),
-        Err((m, _)) => (WriteBackStatus::Failed, Some(m.clone()), None),
+    let attempt = attempt(db, accounts, carriers, &o).await;
+    let (status, message, done, code) = match &attempt {
+        Ok(reference) => (WriteBackStatus::Written, None, Some(reference.clone()), None),
+        Err(f) if f.retryable && !last_attempt => (WriteBackStatus::Pending, Some(f.message.clone()), None, None),
+        Err(f) => (WriteBackStatus::Failed, Some(f.message.clone()), None, Some(f.code)),
     };
     let now = Utc::now();
     let text = match (&status, &message, &done) {
@@ -96,6 +104,7 @@ pub async fn run(
     let res = order::Entity::update_many()
         .col_expr(order::Column::WriteBackStatus, Expr::value(status))
         .col_expr(order::Column::WriteBackError, Expr::value(message.clone()))
+        .col_expr(order::Column::WriteBackErrorCode, Expr::value(code.map(UserErrorCode::as_str)))
         .col_expr(order::Column::LastOperationMessage, Expr::value(text))
         .col_expr(order::Column::UpdatedAt, Expr::value(now))
         .filter(order::Column::Id.eq(o.id))
@@ -117,7 +126,7 @@ pub async fn run(
                 action,
                 "Order",
                 Some(o.id),
-                Some(serde_json::json!({ "reference": done, "error": message })),
+                Some(serde_json::json!({ "reference": done, "error": message, "code": code.map(UserErrorCode::as_str) })),
             )
             .await?,
         );
@@ -131,26 +140,73 @@ pub async fn run(
     })
 }
 
-/// Calls the marketplace. Err((message, retryable)).
-async fn attempt(db: &DatabaseConnection, accounts: &Accounts, o: &order::Model) -> Result<String, (String, bool)> {
+/// Why an attempt did not write: the message kept on the order, whether another attempt
+/// may help, and the typed code recorded when it fails for good.
+#[derive(Debug)]
+struct Failure {
+    message: String,
+    retryable: bool,
+    code: UserErrorCode,
+}
+
+impl Failure {
+    fn retry(message: impl Into<String>) -> Self {
+        Self { message: message.into(), retryable: true, code: UserErrorCode::ProviderUnavailable }
+    }
+    fn fail(code: UserErrorCode, message: impl Into<String>) -> Self {
+        Self { message: message.into(), retryable: false, code }
+    }
+    fn connector(e: &ConnectorError) -> Self {
+        match e {
+            ConnectorError::AuthorizationInvalid(_) | ConnectorError::Unauthorized(_) => {
+                Self::fail(UserErrorCode::AccountNeedsReauthorization, e.to_string())
+            }
+            e if e.is_retryable() => Self::retry(e.to_string()),
+            e => Self::fail(UserErrorCode::WriteBackRejected, e.to_string()),
+        }
+    }
+    fn token(e: TokenError) -> Self {
+        match e {
+            TokenError::NeedsReauthorization(m) => Self::fail(UserErrorCode::AccountNeedsReauthorization, m),
+            TokenError::Connector(c) => Self::connector(&c),
+            TokenError::Domain(d) => Self::retry(d.to_string()),
+        }
+    }
+}
+
+/// Calls the marketplace: the reference of the written (or found) fulfilment.
+async fn attempt(
+    db: &DatabaseConnection,
+    accounts: &Accounts,
+    carriers: &Carriers,
+    o: &order::Model,
+) -> Result<String, Failure> {
     let internal = |e: sea_orm::DbErr| {
         tracing::warn!(error = %e, "write-back: database error");
-        ("a temporary internal error; it will be retried".to_owned(), true)
+        Failure::retry("a temporary internal error; it will be retried")
     };
     let acc = account::Entity::find_by_id(o.account_id)
         .one(db)
         .await
         .map_err(internal)?
-        .ok_or_else(|| ("the account was deleted".to_owned(), false))?;
+        .ok_or_else(|| Failure::fail(UserErrorCode::NotFound, "the account was deleted"))?;
     if acc.status != AccountStatus::Active {
-        return Err((format!("account \"{}\" is {:?}; reauthorize it and retry", acc.name, acc.status), false));
+        return Err(Failure::fail(
+            UserErrorCode::AccountNeedsReauthorization,
+            format!("account \"{}\" is {:?}; reauthorize it and retry", acc.name, acc.status),
+        ));
     }
-    let tracking = o.tracking_number.clone().ok_or_else(|| ("the order has no tracking number".to_owned(), false))?;
-    let carrier = match o.channel_id {
-        Some(id) => channel::Entity::find_by_id(id).one(db).await.map_err(internal)?.map(|c| c.code),
-        None => None,
-    }
-    .unwrap_or_else(|| "Other".into());
+    let tracking = o
+        .tracking_number
+        .clone()
+        .ok_or_else(|| Failure::fail(UserErrorCode::InvalidState, "the order has no tracking number"))?;
+    let carrier = match carriers.resolve(&acc, o.channel_id).await {
+        Ok(Resolved::Carrier(c)) => c,
+        Ok(Resolved::Refused { code, message }) => return Err(Failure::fail(code, message)),
+        Err((m, retryable)) => {
+            return Err(if retryable { Failure::retry(m) } else { Failure::fail(UserErrorCode::WriteBackRejected, m) });
+        }
+    };
     let items = order_item::Entity::find()
         .filter(order_item::Column::OrderId.eq(o.id))
         .all(db)
@@ -161,28 +217,34 @@ async fn attempt(db: &DatabaseConnection, accounts: &Accounts, o: &order::Model)
         .collect();
     let shipment = Shipment {
         platform_order_id: o.platform_order_id.clone(),
-        carrier_code: carrier,
+        marketplace_id: o.marketplace_id.clone(),
+        carrier,
         tracking_number: tracking,
         shipped_at: o.shipped_at.unwrap_or_else(Utc::now),
         items,
     };
-    let connector = accounts.connector(acc.platform).map_err(|e| (e.to_string(), false))?;
-    let account_ref = accounts.account_ref(&acc).map_err(|e| (e.to_string(), false))?;
-    let token_err = |e: TokenError| match e {
-        TokenError::NeedsReauthorization(m) => (m, false),
-        TokenError::Connector(c) => (c.to_string(), c.is_retryable()),
-        TokenError::Domain(d) => (d.to_string(), true),
-    };
-    let mut token = accounts.access_token(acc.id, false).await.map_err(token_err)?;
+    let connector = accounts.connector(acc.platform).map_err(|e| Failure::retry(e.to_string()))?;
+    let account_ref = accounts.account_ref(&acc).map_err(|e| Failure::retry(e.to_string()))?;
+    let mut token = accounts.access_token(acc.id, false).await.map_err(Failure::token)?;
     let mut refreshed = false;
+    // An earlier attempt of this write-back failed (its answer may have been lost after
+    // the marketplace recorded it): look before writing again.
+    let mut reconcile = o.write_back_error.is_some();
     loop {
-        match connector.write_tracking(&token, &account_ref, &shipment).await {
-            Ok(reference) => return Ok(reference),
+        let result = if reconcile {
+            connector.find_tracking(&token, &account_ref, &shipment).await.map(|found| found.ok_or(()))
+        } else {
+            connector.write_tracking(&token, &account_ref, &shipment).await.map(Ok)
+        };
+        match result {
+            Ok(Ok(reference)) => return Ok(reference),
+            // Not there: write it now.
+            Ok(Err(())) => reconcile = false,
             Err(ConnectorError::Unauthorized(_)) if !refreshed => {
                 refreshed = true;
-                token = accounts.access_token(acc.id, true).await.map_err(token_err)?;
+                token = accounts.access_token(acc.id, true).await.map_err(Failure::token)?;
             }
-            Err(e) => return Err((e.to_string(), e.is_retryable())),
+            Err(e) => return Err(Failure::connector(&e)),
         }
     }
 }

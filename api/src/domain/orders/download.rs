@@ -94,6 +94,9 @@ pub async fn run(
     if acc.status != AccountStatus::Active {
         return Err(DownloadError::Fail(format!("account is {:?}; nothing downloaded", acc.status)));
     }
+    // Facts read when the account connected (Amazon's marketplaces, the eBay username),
+    // tried again while missing.
+    let acc = if Accounts::facts_missing(&acc) { accounts.read_facts(acc).await } else { acc };
     let connector = accounts.connector(acc.platform)?;
     let account_ref = accounts.account_ref(&acc)?;
     let since =

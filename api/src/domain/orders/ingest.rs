@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use entity::{
-    enums::{FulfillmentStatus, Platform, WriteBackStatus},
+    enums::{FulfillmentStatus, MarketplaceState, Platform, WriteBackStatus},
     order, order_item, sku,
 };
 use sea_orm::{
@@ -16,7 +16,35 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{connectors::marketplace::MarketOrder, error::DomainResult};
+use crate::{
+    connectors::marketplace::{MarketOrder, MarketState},
+    error::DomainResult,
+};
+
+/// The connector's view of the order's marketplace state, as stored.
+pub fn marketplace_state(s: MarketState) -> MarketplaceState {
+    match s {
+        MarketState::AwaitingPayment => MarketplaceState::AwaitingPayment,
+        MarketState::AwaitingShipment => MarketplaceState::AwaitingShipment,
+        MarketState::Shipped => MarketplaceState::Shipped,
+        MarketState::CancelRequested => MarketplaceState::CancelRequested,
+        MarketState::Cancelled => MarketplaceState::Cancelled,
+    }
+}
+
+/// Where a newly downloaded order starts in Shipgate's workflow, and why: orders shipped
+/// or cancelled on the marketplace before they ever reached Shipgate are not pushable.
+fn initial_status(s: MarketplaceState) -> (FulfillmentStatus, Option<&'static str>) {
+    match s {
+        MarketplaceState::Shipped => {
+            (FulfillmentStatus::Shipped, Some("Shipped on the marketplace outside Shipgate (imported as shipped)."))
+        }
+        MarketplaceState::Cancelled => {
+            (FulfillmentStatus::Cancelled, Some("Cancelled on the marketplace (imported as cancelled)."))
+        }
+        _ => (FulfillmentStatus::Unpushed, None),
+    }
+}
 
 /// The proposed row of an `ON CONFLICT … DO UPDATE`.
 fn excluded() -> Alias {
@@ -73,6 +101,8 @@ pub async fn upsert_page(
         .iter()
         .map(|(pid, o)| {
             let r = &o.recipient;
+            let market = marketplace_state(o.state);
+            let (status, message) = initial_status(market);
             order::ActiveModel {
                 id: Set(fresh[pid]),
                 organization_id: Set(organization_id),
@@ -95,12 +125,15 @@ pub async fn upsert_page(
                 currency: Set(o.currency.clone()),
                 total_minor: Set(o.total_minor),
                 shipping_minor: Set(o.shipping_minor),
-                fulfillment_status: Set(FulfillmentStatus::Unpushed),
+                fulfillment_status: Set(status),
                 write_back_status: Set(WriteBackStatus::NotRequested),
                 write_back_error: Set(None),
+                write_back_error_code: Set(None),
+                marketplace_state: Set(market),
+                marketplace_id: Set(o.marketplace_id.clone()),
                 channel_id: Set(None),
                 tracking_number: Set(None),
-                last_operation_message: Set(None),
+                last_operation_message: Set(message.map(str::to_owned)),
                 last_error_code: Set(None),
                 version: Set(0),
                 ordered_at: Set(o.ordered_at),
@@ -118,6 +151,8 @@ pub async fn upsert_page(
             OnConflict::columns([order::Column::AccountId, order::Column::PlatformOrderId])
                 .update_columns([
                     order::Column::PlatformStatus,
+                    order::Column::MarketplaceState,
+                    order::Column::MarketplaceId,
                     order::Column::BuyerName,
                     order::Column::BuyerEmail,
                     order::Column::Currency,
@@ -159,6 +194,38 @@ pub async fn upsert_page(
         }
     }
     counts.updated = written.len() as u64 - counts.new;
+    // Orders that changed on the marketplace since they were downloaded: not yet pushed
+    // ones follow it (cancelled → CANCELLED, shipped elsewhere → SHIPPED); pushed ones keep
+    // their state (the new marketplace state refuses a push and shows on the order).
+    let fresh_ids: std::collections::HashSet<Uuid> = fresh.values().copied().collect();
+    let updated: Vec<Uuid> = written.iter().filter(|id| !fresh_ids.contains(id)).copied().collect();
+    if !updated.is_empty() {
+        for (market, status, message) in [
+            (
+                MarketplaceState::Cancelled,
+                FulfillmentStatus::Cancelled,
+                "Cancelled on the marketplace after download; it will not be shipped.",
+            ),
+            (
+                MarketplaceState::Shipped,
+                FulfillmentStatus::Shipped,
+                "Shipped on the marketplace outside Shipgate after download.",
+            ),
+        ] {
+            for chunk in updated.chunks(500) {
+                order::Entity::update_many()
+                    .col_expr(order::Column::FulfillmentStatus, Expr::value(status))
+                    .col_expr(order::Column::LastOperationMessage, Expr::value(message))
+                    .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
+                    .col_expr(order::Column::UpdatedAt, Expr::value(now))
+                    .filter(order::Column::Id.is_in(chunk.iter().copied()))
+                    .filter(order::Column::MarketplaceState.eq(market))
+                    .filter(order::Column::FulfillmentStatus.eq(FulfillmentStatus::Unpushed))
+                    .exec(db)
+                    .await?;
+            }
+        }
+    }
     counts.unchanged = latest.len() as u64 - written.len() as u64;
     if !lines.is_empty() {
         // Lines whose seller SKU is already in the catalogue are linked at once.

@@ -19,7 +19,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{CallError, Warehouse, skus::REGIONS};
+use super::{CallError, Warehouse, regions};
 use crate::{
     auth::{Actor, Tenant},
     connectors::{
@@ -209,12 +209,14 @@ impl Warehouse {
         let org = actor.tenant().id();
         let acc = self.account(actor.tenant(), input.account_id).await?;
         let mut errors = Vec::new();
-        let region = input.warehouse_region.trim().to_ascii_uppercase();
-        if !REGIONS.contains(&region.as_str()) {
+        // OC's region code (GB stands for UK); sent to OC and stored as such.
+        let region = regions::oc_region(&input.warehouse_region)
+            .map_or_else(|| input.warehouse_region.trim().to_owned(), str::to_owned);
+        if regions::oc_region(&input.warehouse_region).is_none() {
             errors.push(user(
                 UserErrorCode::Invalid,
                 &["input", "warehouseRegion"],
-                format!("Unknown warehouse region; use one of {}.", REGIONS.join(", ")),
+                regions::unknown_message(&input.warehouse_region),
             ));
         }
         let number = input.seller_inbound_number.trim().to_owned();

@@ -7,6 +7,7 @@
 
 pub mod inbound;
 pub mod outbound;
+pub mod regions;
 pub mod services;
 pub mod skus;
 pub mod stock;

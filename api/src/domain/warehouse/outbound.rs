@@ -1,5 +1,9 @@
 //! Outbound orders (seed 003 §2-4): pushing an order on an ORANGECONNEX channel places an
-//! OC outbound order (≤ 50 per call, batched by the connector). OC assigns the tracking
+//! OC outbound order (≤ 50 per call, batched by the connector) in the channel's OC region
+//! (`serviceRegion`, OC's code; see [`super::regions`]). An eBay order carries the seller's
+//! eBay user id (`ebayId`: the eBay account's username, read when it connected) and eBay's
+//! `NN-NNNNN-NNNNN` order id; without a known user id the order is refused
+//! (`EBAY_ID_MISSING`) rather than sent incomplete. OC assigns the tracking
 //! number only when it packs, so the order stays PUSHING ("placed") until the polling job
 //! ([`super::sync`]) brings the number back; cancelling asks OC first and is refused once
 //! picking started (`CANCEL_REFUSED_AFTER_PICKING`).
@@ -23,7 +27,7 @@ use entity::{
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set, sea_query::Expr};
 use uuid::Uuid;
 
-use super::{CallError, Warehouse};
+use super::{CallError, Warehouse, regions};
 use crate::{
     connectors::{
         ConnectorError,
@@ -164,9 +168,7 @@ impl LogisticsProvider for OrangeConnexProvider {
         channel: &channel::Model,
         parcels: &[Parcel<'_>],
     ) -> DomainResult<Vec<Result<Booking, Refusal>>> {
-        let (Some(account_id), Some(service), Some(region)) =
-            (channel.warehouse_account_id, channel.service_code.clone(), channel.region.clone())
-        else {
+        let (Some(account_id), Some(service)) = (channel.warehouse_account_id, channel.service_code.clone()) else {
             return Ok(refuse_all(
                 parcels.len(),
                 UserErrorCode::ChannelUnavailable,
@@ -185,14 +187,15 @@ impl LogisticsProvider for OrangeConnexProvider {
             }
             skus.extend(q.all(txn).await?.into_iter().map(|s| (s.code.clone(), s)));
         }
-        // OC's `ebayId` is the seller's eBay user id: the marketplace account's.
+        // OC's `ebayId` is the seller's eBay user id: the eBay account's username (read from
+        // eBay's Identity API when it connected), else its external id.
         let account_ids: Vec<Uuid> = parcels.iter().filter_map(|p| p.order.map(|o| o.account_id)).collect();
-        let sellers: HashMap<Uuid, Option<String>> = entity::account::Entity::find()
+        let accounts: HashMap<Uuid, entity::account::Model> = entity::account::Entity::find()
             .filter(entity::account::Column::Id.is_in(account_ids))
             .all(txn)
             .await?
             .into_iter()
-            .map(|a| (a.id, a.external_account_id))
+            .map(|a| (a.id, a))
             .collect();
         let mut out: Vec<Option<Result<Booking, Refusal>>> = Vec::with_capacity(parcels.len());
         let mut requests: Vec<(usize, OutboundRequest)> = Vec::new();
@@ -226,19 +229,40 @@ impl LogisticsProvider for OrangeConnexProvider {
             }
             let r = &p.snapshot.recipient;
             let source = if o.platform == Platform::Ebay {
-                OrderSource::Ebay {
-                    seller_id: sellers.get(&o.account_id).cloned().flatten(),
-                    order_id: o.platform_order_id.clone(),
-                }
+                let acc = accounts.get(&o.account_id);
+                let Some(seller_id) = acc.and_then(ebay_user_id) else {
+                    out.push(Some(Err(Refusal {
+                        code: UserErrorCode::EbayIdMissing,
+                        message: format!(
+                            "OrangeConnex needs the seller's eBay user id (ebayId) for eBay orders, and eBay account {} has none on record; reconnect it so Shipgate reads its eBay username, then push again.",
+                            acc.map_or("(unknown)", |a| a.name.as_str())
+                        ),
+                    })));
+                    continue;
+                };
+                OrderSource::Ebay { seller_id, order_id: o.platform_order_id.clone() }
             } else {
                 OrderSource::Other
+            };
+            // The warehouse that ships it: the service's OC region (a channel synced before
+            // regions were OC's codes still maps), else the destination country's only region.
+            let Some(region) = regions::outbound_region(channel.region.as_deref(), &r.country_code) else {
+                out.push(Some(Err(Refusal {
+                    code: UserErrorCode::ChannelUnavailable,
+                    message: format!(
+                        "Channel {} names no OrangeConnex region ({}); sync the warehouse services again.",
+                        channel.code,
+                        channel.region.as_deref().unwrap_or("none")
+                    ),
+                })));
+                continue;
             };
             requests.push((
                 i,
                 OutboundRequest {
                     reference: p.reference.to_owned(),
                     source,
-                    region: region.clone(),
+                    region: region.to_owned(),
                     service_code: service.clone(),
                     recipient: Address {
                         name: r.name.clone(),
@@ -399,6 +423,17 @@ impl LogisticsProvider for OrangeConnexProvider {
             .await?;
         Ok(Ok(()))
     }
+}
+
+/// The seller's eBay user id for OC's `ebayId`: the account's eBay username, else its
+/// external id; `None` when neither is known (blank counts as unknown).
+pub fn ebay_user_id(acc: &entity::account::Model) -> Option<String> {
+    [acc.platform_user_name.as_deref(), acc.external_account_id.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 /// The outbound order as we know it (one row per reference; a retry updates it).

@@ -1,7 +1,8 @@
-//! SKUs in the warehouse (seed 003 §2-2): push catalogue SKUs (SKUCreation v3 → MFSKUID,
-//! DRAFT until reviewed on OC's portal) and pull OC's view back (SKUQuery v3: links by
-//! referenceSKUID, or by the seller SKU for SKUs made on the portal; keeps the seller SKU;
-//! updates the review state).
+//! SKUs in the warehouse (seed 003 §2-2): push catalogue SKUs (SKUCreation v3 → MFSKUID and
+//! the status OC answers with; a draft until reviewed on OC's portal) and pull OC's view back
+//! (SKUQuery v3, which takes lists only: the MFSKUIDs we hold, plus, on a manual pull, the
+//! codes of catalogue SKUs not linked yet as seller SKUs; links by referenceSKUID, or by the
+//! seller SKU for SKUs made on the portal; keeps the seller SKU; updates the review state).
 
 use std::collections::HashMap;
 
@@ -11,7 +12,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::Warehouse;
+use super::{Warehouse, regions};
 use crate::{
     auth::Actor,
     connectors::logistics::{NewWarehouseSku, SkuQuery, SkuReview},
@@ -51,28 +52,15 @@ pub fn review_status(r: SkuReview) -> WarehouseSkuStatus {
     }
 }
 
-/// Regions OC serves (service regions, seed 003 §2-4).
-pub const REGIONS: [&str; 3] = ["GB", "DE", "AU"];
-
-fn check_regions(regions: &[String]) -> DomainResult<Vec<String>> {
-    let mut out: Vec<String> = Vec::new();
-    for r in regions {
-        let r = r.trim().to_ascii_uppercase();
-        if !REGIONS.contains(&r.as_str()) {
-            return Err(DomainError::user(
-                UserErrorCode::Invalid,
-                &["input", "regions"],
-                format!("Unknown warehouse region {r:?}; use one of {}.", REGIONS.join(", ")),
-            ));
-        }
-        if !out.contains(&r) {
-            out.push(r);
-        }
-    }
+/// OC region codes from the user's regions (OC codes, or a country with one region: GB → UK).
+fn check_regions(input: &[String]) -> DomainResult<Vec<String>> {
+    let out = regions::parse_list(input).map_err(|bad| {
+        DomainError::user(UserErrorCode::Invalid, &["input", "regions"], regions::unknown_message(&bad))
+    })?;
     if out.is_empty() {
         return Err(DomainError::user(UserErrorCode::Required, &["input", "regions"], "Give at least one region."));
     }
-    Ok(out)
+    Ok(out.into_iter().map(str::to_owned).collect())
 }
 
 impl Warehouse {
@@ -138,6 +126,7 @@ impl Warehouse {
                         name_cn: s.decl_name_cn.clone(),
                         with_battery: false,
                         regions: regions.clone(),
+                        hs_countries: countries_of(&regions),
                         origin_country: s.origin_country.clone(),
                         hs_code: s.hs_code.clone(),
                         declared_value_minor: s.decl_value_minor,
@@ -165,12 +154,15 @@ impl Warehouse {
         for ((pos, _), result) in to_send.iter().zip(results) {
             let outcome = &mut outcomes[*pos];
             match result {
-                Ok(mfskuid) => {
+                Ok(created) => {
                     let Some(s) = outcome.sku.as_ref() else { continue };
-                    // A SKU already reviewed keeps its state; a new one is a draft [seed 003].
-                    let status = match (s.warehouse_sku_id.as_deref() == Some(mfskuid.as_str()), s.warehouse_status) {
-                        (true, st) if st != WarehouseSkuStatus::NotSubmitted => st,
-                        _ => WarehouseSkuStatus::Draft,
+                    let mfskuid = created.warehouse_sku_id;
+                    // The status OC answers with; without one, a SKU already reviewed keeps its
+                    // state and a new one is a draft [seed 003 §2-2-2].
+                    let status = match (created.review, s.warehouse_sku_id.as_deref() == Some(mfskuid.as_str())) {
+                        (Some(r), _) => review_status(r),
+                        (None, true) if s.warehouse_status != WarehouseSkuStatus::NotSubmitted => s.warehouse_status,
+                        (None, _) => WarehouseSkuStatus::Draft,
                     };
                     sku::Entity::update_many()
                         .col_expr(sku::Column::WarehouseAccountId, Expr::value(acc.id))
@@ -185,7 +177,9 @@ impl Warehouse {
                         action: "sku.pushed_to_warehouse",
                         entity_type: "Sku",
                         entity_id: Some(s.id),
-                        data: Some(serde_json::json!({ "warehouseSkuId": mfskuid, "accountId": acc.id })),
+                        data: Some(
+                            serde_json::json!({ "warehouseSkuId": mfskuid, "accountId": acc.id, "status": status }),
+                        ),
                     });
                 }
                 Err(r) => outcome.errors.push(UserError::new(
@@ -213,7 +207,8 @@ impl Warehouse {
         Ok(outcomes)
     }
 
-    /// `pullWarehouseSkus`: OC's SKUs updated since `since` (default: a year) onto the catalogue.
+    /// `pullWarehouseSkus`: OC's view of the SKUs we know (linked to this account, and the
+    /// catalogue's unlinked codes as seller SKUs), optionally only those changed since `since`.
     pub async fn pull_skus(
         &self,
         actor: &Actor,
@@ -222,24 +217,63 @@ impl Warehouse {
     ) -> DomainResult<PullOutcome> {
         actor.require_write()?;
         let acc = self.account(actor.tenant(), account_id).await?;
-        self.pull_skus_of(&acc, since, Some(actor)).await
+        if since.is_some_and(|s| s > Utc::now()) {
+            return Err(DomainError::user(UserErrorCode::Invalid, &["input", "since"], "since is in the future."));
+        }
+        if since.is_some_and(|s| s < Utc::now() - Duration::days(3650)) {
+            return Err(DomainError::user(UserErrorCode::Invalid, &["input", "since"], "since is too far back."));
+        }
+        self.pull_skus_of(&acc, since, true, Some(actor)).await
     }
 
-    /// Pulls for one account (also run by the polling job, with `by = None`).
+    /// The query for one account: the MFSKUIDs we hold for it, and with `unlinked` the codes
+    /// of catalogue SKUs linked to no warehouse yet (as seller SKUs: OC sets sellerSKUID to
+    /// referenceSKUID, and portal-made SKUs carry the seller's code there [seed 003 §2-2-2]).
+    async fn known_skus(&self, acc: &entity::account::Model, unlinked: bool) -> DomainResult<SkuQuery> {
+        use sea_orm::{QueryOrder, QuerySelect};
+        let linked: Vec<Option<String>> = sku::Entity::find()
+            .select_only()
+            .column(sku::Column::WarehouseSkuId)
+            .filter(sku::Column::OrganizationId.eq(acc.organization_id))
+            .filter(sku::Column::WarehouseAccountId.eq(acc.id))
+            .filter(sku::Column::WarehouseSkuId.is_not_null())
+            .order_by_asc(sku::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut q = SkuQuery { warehouse_sku_ids: linked.into_iter().flatten().collect(), ..SkuQuery::default() };
+        q.warehouse_sku_ids.sort();
+        q.warehouse_sku_ids.dedup();
+        if unlinked {
+            q.seller_skus = sku::Entity::find()
+                .select_only()
+                .column(sku::Column::Code)
+                .filter(sku::Column::OrganizationId.eq(acc.organization_id))
+                .filter(sku::Column::WarehouseSkuId.is_null())
+                .order_by_asc(sku::Column::Id)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+        }
+        Ok(q)
+    }
+
+    /// Pulls for one account (also run by the polling job: linked SKUs only, `by = None`).
     pub async fn pull_skus_of(
         &self,
         acc: &entity::account::Model,
         since: Option<chrono::DateTime<Utc>>,
+        unlinked: bool,
         by: Option<&Actor>,
     ) -> DomainResult<PullOutcome> {
         let org = acc.organization_id;
         let now = Utc::now();
-        let since = since.unwrap_or(now - Duration::days(365));
-        if since > now {
-            return Err(DomainError::user(UserErrorCode::Invalid, &["input", "since"], "since is in the future."));
+        let mut q = self.known_skus(acc, unlinked).await?;
+        if q.is_empty() {
+            // Nothing to ask about (OC refuses a query without a list).
+            return Ok(PullOutcome::default());
         }
-        // Open-ended: OC's times have whole seconds, so "until now" could miss this second's changes.
-        let q = SkuQuery { since: Some(since), until: None, references: Vec::new() };
+        q.since = since;
         let rows = self
             .call(acc.id, |c, token| {
                 let q = q.clone();
@@ -263,13 +297,27 @@ impl Warehouse {
                     .map(|s| (s.code.clone(), s)),
             );
         }
+        // And the SKUs already linked, by MFSKUID (the warehouse's id outlives code edits).
+        let mut by_mf: HashMap<String, sku::Model> = HashMap::new();
+        let mfs: Vec<String> = rows.iter().map(|r| r.warehouse_sku_id.clone()).collect();
+        for chunk in mfs.chunks(500) {
+            by_mf.extend(
+                sku::Entity::find()
+                    .filter(sku::Column::OrganizationId.eq(org))
+                    .filter(sku::Column::WarehouseAccountId.eq(acc.id))
+                    .filter(sku::Column::WarehouseSkuId.is_in(chunk.iter().cloned()))
+                    .all(&self.db)
+                    .await?
+                    .into_iter()
+                    .filter_map(|s| s.warehouse_sku_id.clone().map(|m| (m, s))),
+            );
+        }
         let txn = begin_write(&self.db).await?;
         let mut changes = Vec::new();
         for r in &rows {
-            let local = r
-                .reference
-                .as_ref()
-                .and_then(|c| by_code.get(c))
+            let local = by_mf
+                .get(&r.warehouse_sku_id)
+                .or_else(|| r.reference.as_ref().and_then(|c| by_code.get(c)))
                 .or_else(|| r.seller_sku.as_ref().and_then(|c| by_code.get(c)));
             let Some(s) = local else {
                 out.unmatched += 1;
@@ -279,7 +327,12 @@ impl Warehouse {
                 out.unmatched += 1;
                 continue;
             }
-            let status = review_status(r.review);
+            // A status we could not read keeps the one we have (a new link starts as a draft).
+            let status = match r.review {
+                Some(review) => review_status(review),
+                None if s.warehouse_sku_id.as_deref() == Some(r.warehouse_sku_id.as_str()) => s.warehouse_status,
+                None => WarehouseSkuStatus::Draft,
+            };
             sku::Entity::update_many()
                 .col_expr(sku::Column::WarehouseAccountId, Expr::value(acc.id))
                 .col_expr(sku::Column::WarehouseSkuId, Expr::value(r.warehouse_sku_id.clone()))
@@ -306,4 +359,16 @@ impl Warehouse {
         self.bus.publish_all(events);
         Ok(out)
     }
+}
+
+/// ISO countries of OC regions (for the HS codes' `countryCode`), without duplicates.
+fn countries_of(oc_regions: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in oc_regions {
+        let c = regions::country_of(r).map_or_else(|| r.clone(), str::to_owned);
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -1,5 +1,6 @@
 //! Stock in the warehouse (seed 003 §2-3): snapshots, one row per SKU × warehouse
-//! (stockSnapshot; refreshed by the polling job and on demand), and movements for a SKU over
+//! (stockSnapshot; refreshed by the polling job and on demand; the region kept in OC's code,
+//! its ISO country derived from it by [`super::regions`]), and movements for a SKU over
 //! any range (getStockMovement; the connector cuts the range into ≤ 7-day windows), stored
 //! by OC's movement id so re-reading a range adds nothing twice.
 
@@ -11,7 +12,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Se
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::Warehouse;
+use super::{Warehouse, regions};
 use crate::{
     auth::{Actor, Tenant},
     db::begin_write,
@@ -42,8 +43,9 @@ impl Warehouse {
         if let Some(s) = f.sku_id {
             q = q.filter(inventory_snapshot::Column::SkuId.eq(s));
         }
+        // An OC code (any case), or a country: all its regions (GB → UK; US → US-East…).
         if let Some(r) = &f.warehouse_region {
-            q = q.filter(inventory_snapshot::Column::Region.eq(r.trim().to_ascii_uppercase()));
+            q = q.filter(inventory_snapshot::Column::Region.is_in(regions::filter_codes(r)));
         }
         if let Some(a) = f.account_id {
             q = q.filter(inventory_snapshot::Column::AccountId.eq(a));
@@ -93,7 +95,7 @@ impl Warehouse {
                     account_id: Set(acc.id),
                     sku_id: Set(sku_id),
                     warehouse_code: Set(l.warehouse_code.clone()),
-                    region: Set(l.region.to_ascii_uppercase()),
+                    region: Set(regions::normalise(&l.region)),
                     available: Set(l.available),
                     reserved: Set(l.reserved),
                     in_transit: Set(l.in_transit),
@@ -187,7 +189,7 @@ impl Warehouse {
                 organization_id: Set(org),
                 account_id: Set(account_id),
                 sku_id: Set(s.id),
-                warehouse_code: Set(m.region.clone()),
+                warehouse_code: Set(regions::normalise(&m.region)),
                 external_id: Set(format!("{}:{}:{}", m.id, m.inventory_status, m.region)),
                 movement_type: Set(match &m.reason {
                     Some(r) => format!("{}:{r}", m.inventory_status),

@@ -330,8 +330,13 @@ impl Warehouse {
             let mut changed = status != row.status;
             let mine: Vec<&inbound_order_line::Model> = lines.iter().filter(|l| l.inbound_order_id == row.id).collect();
             let counts = allocate(&mine, &mfsku, &s.lines);
+            // A count OC does not report (no line names it) keeps the one we have.
+            let has_received = s.lines.iter().any(|x| x.received.is_some());
+            let has_put_away = s.lines.iter().any(|x| x.put_away.is_some());
             for l in &mine {
                 let (received, put_away) = counts.get(&l.id).copied().unwrap_or((0, 0));
+                let received = if has_received { received } else { l.received_quantity };
+                let put_away = if has_put_away { put_away } else { l.putaway_quantity };
                 if received != l.received_quantity || put_away != l.putaway_quantity {
                     changed = true;
                     inbound_order_line::Entity::update_many()
@@ -380,7 +385,7 @@ fn allocate(
             .filter(|l| mfsku.get(&l.sku_id) == Some(&x.warehouse_sku_id))
             .filter(|l| x.carton.as_deref().is_none_or(|c| c == l.seller_carton_number))
             .collect();
-        let (mut received, mut put_away) = (Ord::max(x.received, 0), Ord::max(x.put_away, 0));
+        let (mut received, mut put_away) = (Ord::max(x.received.unwrap_or(0), 0), Ord::max(x.put_away.unwrap_or(0), 0));
         for l in targets {
             let Some(slot) = out.get_mut(&l.id) else { continue };
             let take = Ord::min(received, l.quantity - slot.0);
@@ -536,7 +541,7 @@ pub async fn enqueue_all(db: &sea_orm::DatabaseConnection) -> DomainResult<usize
 }
 
 impl Warehouse {
-    /// The scheduled job: orders and inbound, SKU reviews of the last day, stock.
+    /// The scheduled job: orders and inbound, the linked SKUs' review states, stock.
     pub async fn run_sync_job(&self, account_id: Uuid) -> DomainResult<SyncOutcome> {
         let Some(acc) = account::Entity::find_by_id(account_id).one(&self.db).await? else {
             return Ok(SyncOutcome::default());
@@ -545,7 +550,8 @@ impl Warehouse {
             return Ok(SyncOutcome::default());
         }
         let out = self.sync_account(&acc).await?;
-        self.pull_skus_of(&acc, Some(Utc::now() - Duration::days(1)), None).await?;
+        // Review states of every SKU linked to the account (SKUQuery v3 takes lists, not windows).
+        self.pull_skus_of(&acc, None, false, None).await?;
         self.refresh_inventory_of(&acc).await?;
         Ok(out)
     }
@@ -582,8 +588,8 @@ mod tests {
             warehouse_sku_id: "OC1".into(),
             carton: carton.map(str::to_owned),
             quantity: 0,
-            received,
-            put_away,
+            received: Some(received),
+            put_away: Some(put_away),
         };
         // Without cartons: 50 received fills C1 (40) then C2 (10), never 50 each.
         let got = allocate(&lines, &mfsku, &[state(None, 50, 45)]);

@@ -3,7 +3,11 @@
 //! SKUs, services, outbound and inbound orders, stock. The wire contract, with each choice
 //! made where OC's public material is silent, is in `WIRE.md` next to this file.
 //!
-//! Limits applied here so callers need not know them: SKU creation ≤ 200 per call,
+//! Regions are OC's own codes (`UK`, `DE`, `AU`, `AU-MEL`, `US-East`…), passed through as
+//! given and as received; the mapping to ISO countries lives in `domain::warehouse::regions`.
+//!
+//! Limits applied here so callers need not know them: SKU creation ≤ 200 per call, SKU
+//! query lists ≤ 200 entries (one list per request, paged by 200),
 //! outbound creation ≤ 50, OrdersQuery lists ≤ 100 and ≤ 1000 results per window (a full
 //! window is halved and asked again), stock snapshot pages of 200, stock movement windows of
 //! ≤ 7 days with ≤ 50 SKUs.
@@ -21,10 +25,10 @@ pub use sign::SignMode;
 use wire::{get, get_array, get_bool, get_i64, get_str};
 
 use super::{
-    CartonTracking, FileData, InboundCreated, InboundLineState, InboundMethod, InboundPhase, InboundRequest,
-    InboundState, ItemRefusal, ItemResult, NewWarehouseSku, OrderSource, OutboundParcel, OutboundPhase, OutboundQuery,
-    OutboundRequest, OutboundState, SkuQuery, SkuReview, StockLevel, StockMovement, Warehouse, WarehouseService,
-    WarehouseSku,
+    CartonTracking, CreatedSku, FileData, InboundCreated, InboundLineState, InboundMethod, InboundPhase,
+    InboundRequest, InboundState, ItemRefusal, ItemResult, NewWarehouseSku, OrderSource, OutboundParcel, OutboundPhase,
+    OutboundQuery, OutboundRequest, OutboundState, SkuQuery, SkuReview, StockLevel, StockMovement, Warehouse,
+    WarehouseService, WarehouseSku,
 };
 use crate::connectors::{
     ConnectorError,
@@ -33,6 +37,10 @@ use crate::connectors::{
 };
 
 pub const SKU_BATCH: usize = 200;
+/// SKUQuery v3 answers at most 200 SKUs a page [D ef-open-api.apifox.cn/api-116942643].
+pub const SKU_QUERY_LIMIT: usize = 200;
+/// A guard against a server that ignores `page` (the same full page forever).
+const SKU_QUERY_MAX_PAGES: u32 = 500;
 pub const OUTBOUND_BATCH: usize = 50;
 const QUERY_LIST: usize = 100;
 const QUERY_MAX_RESULTS: usize = 1000;
@@ -279,22 +287,25 @@ impl Authorizer for OrangeConnex {
 }
 
 fn sku_body(s: &NewWarehouseSku) -> Value {
-    let mut names = vec![json!({ "SKUName": s.name_en, "languageCode": "en" })];
+    // OC's samples tag names `en-US` / `zh-CN` (SKUCreation v3 in OC's Postman collection).
+    let mut names = vec![json!({ "SKUName": s.name_en, "languageCode": "en-US" })];
     if let Some(cn) = &s.name_cn {
-        names.push(json!({ "SKUName": cn, "languageCode": "zh" }));
+        names.push(json!({ "SKUName": cn, "languageCode": "zh-CN" }));
     }
     let mut v = json!({
         "referenceSKUID": s.reference,
         "SKUNameList": names,
         "SKUPictureURLList": [],
         "withBattery": s.with_battery,
-        "serviceRegionList": s.regions.iter().map(|r| json!({ "serviceRegion": r, "withBrand": false })).collect::<Vec<_>>(),
+        // `withBrand` is a code in OC's sample (`"WOB"`, without brand); we declare none.
+        "serviceRegionList": s.regions.iter().map(|r| json!({ "serviceRegion": r, "withBrand": "WOB" })).collect::<Vec<_>>(),
     });
     if let Some(c) = &s.origin_country {
         v["countryOfOrigin"] = json!(c);
     }
     if let Some(h) = &s.hs_code {
-        v["hscodeList"] = json!(s.regions.iter().map(|r| json!({ "hscode": h, "countryCode": r })).collect::<Vec<_>>());
+        v["hscodeList"] =
+            json!(s.hs_countries.iter().map(|c| json!({ "hscode": h, "countryCode": c })).collect::<Vec<_>>());
     }
     if let (Some(value), Some(cur)) = (s.declared_value_minor, &s.declared_currency) {
         v["declaredValue"] = json!(minor_to_number(value));
@@ -326,12 +337,11 @@ fn outbound_body(o: &OutboundRequest) -> Value {
         }).collect::<Vec<_>>(),
     });
     match &o.source {
+        // Both ids are required for eBay orders [D seed 003 §2-4-2; OC Postman `ebayId`].
         OrderSource::Ebay { seller_id, order_id } => {
             v["orderPlatform"] = json!("eBay");
+            v["ebayId"] = json!(seller_id);
             v["ebayOrderId"] = json!(order_id);
-            if let Some(b) = seller_id {
-                v["ebayId"] = json!(b);
-            }
         }
         OrderSource::Other => v["orderPlatform"] = json!("OTHERS"),
     }
@@ -455,6 +465,143 @@ fn refusal((code, message, _): wire::ItemError) -> ItemRefusal {
     ItemRefusal { code, message }
 }
 
+/// A SKU's id in OC's answers (`MFSKUID`, any casing; `OCSKUID` in newer texts).
+fn mfsku_id(v: &Value) -> Option<String> {
+    get_str(v, "MFSKUID").or_else(|| get_str(v, "OCSKUID"))
+}
+
+/// A review state as OC may spell it. OC's public texts do not list the values (WIRE.md), so
+/// the usual spellings are accepted; anything else is `None` (the caller keeps what it knew)
+/// rather than a guess that could undo an approval.
+fn review_from(s: &str) -> Option<SkuReview> {
+    let k = s.trim().to_ascii_uppercase().replace([' ', '-'], "_");
+    Some(match k.as_str() {
+        "APPROVED" | "APPROVE" | "PASS" | "PASSED" | "AUDITED" | "AUDIT_PASS" | "AUDIT_PASSED" | "ACTIVE"
+        | "ACTIVATED" | "AVAILABLE" | "ENABLED" | "ENABLE" | "VERIFIED" | "NORMAL" | "审核通过" | "已审核"
+        | "已通过" => SkuReview::Approved,
+        "SUBMITTED" | "SUBMIT" | "PENDING" | "PENDING_REVIEW" | "PENDING_APPROVAL" | "REVIEWING" | "UNDER_REVIEW"
+        | "IN_REVIEW" | "AUDITING" | "IN_AUDIT" | "WAIT_AUDIT" | "WAITING_AUDIT" | "TO_BE_REVIEWED" | "TO_AUDIT"
+        | "审核中" | "待审核" | "已提交" => SkuReview::Submitted,
+        "REJECTED" | "REJECT" | "FAILED" | "AUDIT_FAILED" | "AUDIT_REJECTED" | "NOT_PASS" | "NOT_PASSED" | "DENIED"
+        | "DISAPPROVED" | "审核不通过" | "审核失败" | "驳回" | "已驳回" => SkuReview::Rejected,
+        "DRAFT" | "DRAFTED" | "CREATED" | "NEW" | "SAVED" | "UNSUBMITTED" | "NOT_SUBMITTED" | "草稿" => {
+            SkuReview::Draft
+        }
+        _ => {
+            tracing::warn!(status = s, "unknown OrangeConnex SKU status; review state left as it was");
+            return None;
+        }
+    })
+}
+
+/// The review state of a SKU row of SKUCreation / SKUQuery: its own status field, else the
+/// most advanced status among its regions (`serviceRegionList[].status`).
+fn sku_review(v: &Value) -> Option<SkuReview> {
+    const KEYS: [&str; 5] = ["status", "SKUStatus", "auditStatus", "reviewStatus", "approvalStatus"];
+    let own = KEYS.iter().find_map(|k| get_str(v, k)).and_then(|s| review_from(&s));
+    if own.is_some() {
+        return own;
+    }
+    let per_region: Vec<SkuReview> = get_array(v, "serviceRegionList")
+        .iter()
+        .filter_map(|r| KEYS.iter().find_map(|k| get_str(r, k)).and_then(|s| review_from(&s)))
+        .collect();
+    [SkuReview::Approved, SkuReview::Submitted, SkuReview::Rejected, SkuReview::Draft]
+        .into_iter()
+        .find(|r| per_region.contains(r))
+}
+
+/// The SKU rows of a SKUQuery v3 answer: `data` is the list [D apifox SKUQuery v3 example];
+/// an object holding it (`skuList`, `list`…) is read too.
+fn sku_rows(data: &Value) -> &[Value] {
+    match data {
+        Value::Array(a) => a.as_slice(),
+        Value::Object(_) => ["skuList", "list", "records", "rows"]
+            .iter()
+            .map(|k| get_array(data, k))
+            .find(|a| !a.is_empty())
+            .unwrap_or_default(),
+        _ => &[],
+    }
+}
+
+fn warehouse_sku(r: &Value) -> Option<WarehouseSku> {
+    Some(WarehouseSku {
+        warehouse_sku_id: mfsku_id(r)?,
+        seller_sku: get_str(r, "sellerSKUID"),
+        reference: get_str(r, "referenceSKUID"),
+        review: sku_review(r),
+        regions: get_array(r, "serviceRegionList").iter().filter_map(|x| get_str(x, "serviceRegion")).collect(),
+        updated_at: ["updateTime", "updatedTime", "modifyTime"]
+            .iter()
+            .find_map(|k| get_str(r, k))
+            .and_then(|s| sign::parse_time(&s)),
+    })
+}
+
+/// One SKUCreation v3 item's outcome: the MFSKUID (and status) unless the item says it
+/// failed (`success:false` or errors).
+fn sku_created(item: &Value) -> ItemResult<CreatedSku> {
+    let errors = get_array(item, "errors");
+    let ok = get_bool(item, "success").unwrap_or(errors.is_empty());
+    match (ok, mfsku_id(item)) {
+        (true, Some(id)) => Ok(CreatedSku { warehouse_sku_id: id, review: sku_review(item) }),
+        _ => {
+            let code = errors.first().and_then(|e| get_str(e, "code")).unwrap_or_else(|| "REJECTED".into());
+            let mut message: Vec<String> = errors.iter().filter_map(|e| get_str(e, "message")).collect();
+            if message.is_empty() {
+                message.extend(get_str(item, "message"));
+            }
+            let message = if message.is_empty() { "refused without a message".to_owned() } else { message.join("; ") };
+            Err(ItemRefusal { code, message })
+        }
+    }
+}
+
+/// SKUCreation v3's answer for one batch, in input order: matched by `referenceSKUID` when
+/// every item names it, else by position (then the counts must agree).
+fn sku_results(data: &Value, chunk: &[NewWarehouseSku]) -> Result<Vec<ItemResult<CreatedSku>>, ConnectorError> {
+    let items: &[Value] = match data {
+        Value::Array(a) => a.as_slice(),
+        Value::Null => &[],
+        other => sku_rows(other),
+    };
+    let by_reference = !items.is_empty() && items.iter().all(|i| get_str(i, "referenceSKUID").is_some());
+    if !by_reference && items.len() != chunk.len() {
+        return Err(ConnectorError::Decode(format!(
+            "SKU creation answered {} results for {} SKUs",
+            items.len(),
+            chunk.len()
+        )));
+    }
+    Ok(chunk
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let item = if by_reference {
+                items.iter().find(|it| get_str(it, "referenceSKUID").as_deref() == Some(s.reference.as_str()))
+            } else {
+                items.get(i)
+            };
+            item.map_or_else(
+                || {
+                    Err(ItemRefusal {
+                        code: "NO_RESULT".into(),
+                        message: "OrangeConnex answered nothing for this SKU".into(),
+                    })
+                },
+                sku_created,
+            )
+        })
+        .collect())
+}
+
+/// An inbound line count under OC's names (`receivedQty`, `putAwayQty` [C evamp-ops
+/// oc_client.py, list query]) or the long forms; `None` when absent.
+fn line_count(l: &Value, keys: &[&str]) -> Option<i32> {
+    keys.iter().find_map(|k| get_i64(l, k)).map(|q| i32::try_from(q.max(0)).unwrap_or(i32::MAX))
+}
+
 #[async_trait]
 impl Warehouse for OrangeConnex {
     async fn services(&self, token: &SecretString) -> Result<Vec<WarehouseService>, ConnectorError> {
@@ -483,66 +630,81 @@ impl Warehouse for OrangeConnex {
         &self,
         token: &SecretString,
         skus: &[NewWarehouseSku],
-    ) -> Result<Vec<ItemResult<String>>, ConnectorError> {
-        let mut out = Vec::with_capacity(skus.len());
+    ) -> Result<Vec<ItemResult<CreatedSku>>, ConnectorError> {
+        let mut out: Vec<ItemResult<CreatedSku>> = Vec::with_capacity(skus.len());
         for chunk in skus.chunks(SKU_BATCH) {
             let body = Value::Array(chunk.iter().map(sku_body).collect());
+            let mut refused = Vec::new();
             let Some(data) =
-                self.batch_call(token, "/openapi/3pp/sku/v3/creation", body, chunk.len(), &mut out).await?
+                self.batch_call(token, "/openapi/3pp/sku/v3/creation", body, chunk.len(), &mut refused).await?
             else {
+                out.extend(refused.into_iter().map(|r| r.map(|id| CreatedSku { warehouse_sku_id: id, review: None })));
                 continue;
             };
-            out.extend(wire::item_results(&data, "MFSKUID", chunk.len())?.into_iter().map(|r| r.map_err(refusal)));
+            out.extend(sku_results(&data, chunk)?);
         }
         Ok(out)
     }
 
     async fn query_skus(&self, token: &SecretString, q: &SkuQuery) -> Result<Vec<WarehouseSku>, ConnectorError> {
+        // OC refuses a query without a list [D apifox SKUQuery v3: "SKUList requires at least one entry"].
+        if q.is_empty() {
+            return Err(ConnectorError::Rejected {
+                code: "400".into(),
+                message: "At least one of referenceSKUIDList, sellerSKUIDList, mfskulist is required".into(),
+            });
+        }
         let mut out = Vec::new();
-        // References go in lists of ≤ 200; a window alone is one paged query.
-        let ref_chunks: Vec<&[String]> =
-            if q.references.is_empty() { vec![&[]] } else { q.references.chunks(SKU_BATCH).collect() };
-        for refs in ref_chunks {
-            let mut page = 1u32;
-            loop {
-                let mut data = json!({ "page": page, "limit": SKU_BATCH });
-                if let Some(s) = q.since {
-                    data["startTime"] = json!(sign::format_time(s));
-                    // OC's times have whole seconds: an open end reaches a minute ahead.
-                    let end = q.until.unwrap_or_else(|| Utc::now() + Duration::minutes(1));
-                    data["endTime"] = json!(sign::format_end(end));
+        let mut seen = std::collections::HashSet::new();
+        let lists: [(&str, &str, &[String]); 3] = [
+            ("mfskulist", "mfskuid", &q.warehouse_sku_ids),
+            ("referenceSKUIDList", "referenceSKUID", &q.references),
+            ("sellerSKUIDList", "sellerSKUID", &q.seller_skus),
+        ];
+        for (list_key, item_key, values) in lists {
+            // One list per request (how OC combines several lists is not documented), ≤ 200 entries.
+            for chunk in values.chunks(SKU_QUERY_LIMIT) {
+                let mut previous: Vec<String> = Vec::new();
+                for page in 1..=SKU_QUERY_MAX_PAGES {
+                    let mut data = serde_json::Map::new();
+                    data.insert(
+                        list_key.to_owned(),
+                        Value::Array(chunk.iter().map(|v| json!({ item_key: v })).collect()),
+                    );
+                    data.insert("page".into(), json!(page));
+                    data.insert("limit".into(), json!(SKU_QUERY_LIMIT));
+                    if let Some(since) = q.since {
+                        // Dates, as OC's sample sends them (`2022-10-31+0800`); the end day is
+                        // included whole.
+                        let cst = |t: DateTime<Utc>| t.with_timezone(&sign::cst()).date_naive();
+                        let end = q.until.unwrap_or_else(Utc::now);
+                        data.insert("startTime".into(), json!(sign::format_date(cst(since))));
+                        data.insert(
+                            "endTime".into(),
+                            json!(sign::format_date(cst(end).succ_opt().unwrap_or_else(|| cst(end)))),
+                        );
+                    }
+                    let v = self.call(token, "/openapi/3pp/sku/v3/query", Some(Value::Object(data)), None).await?;
+                    let rows = sku_rows(&v);
+                    let ids: Vec<String> = rows.iter().filter_map(mfsku_id).collect();
+                    for sku in rows.iter().filter_map(warehouse_sku) {
+                        if seen.insert(sku.warehouse_sku_id.clone()) {
+                            out.push(sku);
+                        }
+                    }
+                    let total = ["total", "totalCount"]
+                        .iter()
+                        .find_map(|k| get_i64(&v, k))
+                        .and_then(|t| usize::try_from(t).ok());
+                    let done = rows.len() < SKU_QUERY_LIMIT
+                        || total.is_some_and(|t| page as usize * SKU_QUERY_LIMIT >= t)
+                        // A server that ignores `page` answers the same page again.
+                        || ids == previous;
+                    if done {
+                        break;
+                    }
+                    previous = ids;
                 }
-                if !refs.is_empty() {
-                    data["referenceSKUIDList"] =
-                        json!(refs.iter().map(|r| json!({ "referenceSKUID": r })).collect::<Vec<_>>());
-                }
-                let v = self.call(token, "/openapi/3pp/sku/v3/query", Some(data), None).await?;
-                let rows = get_array(&v, "skuList");
-                for r in rows {
-                    let Some(id) = get_str(r, "MFSKUID") else { continue };
-                    out.push(WarehouseSku {
-                        warehouse_sku_id: id,
-                        seller_sku: get_str(r, "sellerSKUID"),
-                        reference: get_str(r, "referenceSKUID"),
-                        review: match get_str(r, "status").unwrap_or_default().to_ascii_uppercase().as_str() {
-                            "APPROVED" | "ACTIVE" => SkuReview::Approved,
-                            "SUBMITTED" | "PENDING" | "REVIEWING" => SkuReview::Submitted,
-                            "REJECTED" => SkuReview::Rejected,
-                            _ => SkuReview::Draft,
-                        },
-                        regions: get_array(r, "serviceRegionList")
-                            .iter()
-                            .filter_map(|x| get_str(x, "serviceRegion"))
-                            .collect(),
-                        updated_at: get_str(r, "updateTime").and_then(|s| sign::parse_time(&s)),
-                    });
-                }
-                let total = get_i64(&v, "total").and_then(|t| usize::try_from(t).ok());
-                let seen = (page as usize) * SKU_BATCH;
-                if rows.len() < SKU_BATCH || total.is_some_and(|t| seen >= t) {
-                    break;
-                }
-                page += 1;
             }
         }
         Ok(out)
@@ -696,27 +858,36 @@ impl Warehouse for OrangeConnex {
             let v = self
                 .call(token, "/openapi/3pp/inbound/v1/detail", Some(json!({ "inboundNumberList": chunk })), None)
                 .await?;
+            // `data.inboundOrderList[]` [D apifox Inbound Order Detail Query]; a bare list too.
             let rows = match &v {
                 Value::Array(a) => a.as_slice(),
                 other => get_array(other, "inboundOrderList"),
             };
             for r in rows {
-                let Some(number) = get_str(r, "inboundNumber") else { continue };
-                let qty = |l: &Value, k: &str| get_i64(l, k).and_then(|q| i32::try_from(q).ok()).unwrap_or(0);
+                let Some(number) = get_str(r, "inboundNumber").or_else(|| get_str(r, "inboundOrderNumber")) else {
+                    continue;
+                };
                 out.push(InboundState {
                     inbound_number: number,
                     phase: inbound_phase(&get_str(r, "status").unwrap_or_default()),
                     warehouse_code: get_str(r, "warehouseCode"),
                     clearance_received: get_bool(r, "clearanceDocReceived"),
+                    // Keys matched case-insensitively (`SKUList`/`skuList`/`skulist`).
                     lines: get_array(r, "SKUList")
                         .iter()
                         .filter_map(|l| {
                             Some(InboundLineState {
-                                warehouse_sku_id: get_str(l, "MFSKUID")?,
-                                carton: get_str(l, "sellerCartonNumber"),
-                                quantity: qty(l, "quantity"),
-                                received: qty(l, "receivedQuantity"),
-                                put_away: qty(l, "putAwayQuantity"),
+                                warehouse_sku_id: mfsku_id(l).or_else(|| get_str(l, "mfSkuId"))?,
+                                carton: get_str(l, "sellerCartonNumber").or_else(|| get_str(l, "cartonNumber")),
+                                quantity: line_count(l, &["quantity", "skuQuantity", "skuQty"]).unwrap_or(0),
+                                received: line_count(
+                                    l,
+                                    &["receivedQty", "receivedQuantity", "receiveQty", "receivedSkuQty"],
+                                ),
+                                put_away: line_count(
+                                    l,
+                                    &["putAwayQty", "putAwayQuantity", "putawaySkuQty", "shelvedQty"],
+                                ),
                             })
                         })
                         .collect(),
@@ -879,12 +1050,84 @@ mod tests {
         );
     }
 
+    fn new_sku(reference: &str) -> NewWarehouseSku {
+        NewWarehouseSku {
+            reference: reference.into(),
+            name_en: "Mug".into(),
+            name_cn: None,
+            with_battery: false,
+            regions: vec!["UK".into()],
+            hs_countries: vec!["GB".into()],
+            origin_country: None,
+            hs_code: Some("691200".into()),
+            declared_value_minor: None,
+            declared_currency: None,
+            weight_grams: None,
+        }
+    }
+
+    #[test]
+    fn sku_bodies_use_oc_regions() {
+        let v = sku_body(&new_sku("MUG-1"));
+        assert_eq!(v["serviceRegionList"][0]["serviceRegion"], "UK");
+        assert_eq!(v["SKUNameList"][0]["languageCode"], "en-US");
+        assert_eq!(v["hscodeList"][0]["countryCode"], "GB");
+    }
+
+    #[test]
+    fn sku_creation_answers() {
+        let chunk = [new_sku("A"), new_sku("B"), new_sku("C")];
+        // Matched by referenceSKUID, whatever the order; status read when given.
+        let data = json!([
+            { "referenceSKUID": "B", "MFSKUID": "OC0000000000002", "status": "Approved" },
+            { "referenceSKUID": "A", "mfskuid": "OC0000000000001" },
+            { "referenceSKUID": "C", "success": false, "errors": [{ "code": "E1", "message": "bad name" }] },
+        ]);
+        let r = sku_results(&data, &chunk).unwrap();
+        assert_eq!(r[0], Ok(CreatedSku { warehouse_sku_id: "OC0000000000001".into(), review: None }));
+        assert_eq!(
+            r[1],
+            Ok(CreatedSku { warehouse_sku_id: "OC0000000000002".into(), review: Some(SkuReview::Approved) })
+        );
+        assert_eq!(r[2], Err(ItemRefusal { code: "E1".into(), message: "bad name".into() }));
+        // By position when the items do not name their reference.
+        let r = sku_results(&json!([{ "MFSKUID": "OC1", "status": "DRAFT" }]), &chunk[..1]).unwrap();
+        assert_eq!(r[0], Ok(CreatedSku { warehouse_sku_id: "OC1".into(), review: Some(SkuReview::Draft) }));
+        assert!(sku_results(&json!([]), &chunk).is_err());
+    }
+
+    #[test]
+    fn sku_query_rows_and_statuses() {
+        let data = json!([{ "MFSKUID": "OC1", "sellerSKUID": "MUG-1", "referenceSKUID": "MUG-1",
+            "serviceRegionList": [{ "serviceRegion": "UK", "status": "APPROVED" }] }]);
+        let rows: Vec<WarehouseSku> = sku_rows(&data).iter().filter_map(warehouse_sku).collect();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].regions, vec!["UK".to_owned()]);
+        assert_eq!(rows[0].review, Some(SkuReview::Approved));
+        let wrapped = json!({ "total": 1, "skuList": [{ "MFSKUID": "OC2", "skuStatus": "Under Review" }] });
+        let rows: Vec<WarehouseSku> = sku_rows(&wrapped).iter().filter_map(warehouse_sku).collect();
+        assert_eq!(rows[0].review, Some(SkuReview::Submitted));
+        assert_eq!(review_from("rejected"), Some(SkuReview::Rejected));
+        assert_eq!(review_from("草稿"), Some(SkuReview::Draft));
+        assert_eq!(review_from("7"), None);
+    }
+
+    #[test]
+    fn inbound_line_counts() {
+        let l = json!({ "mfskuid": "OC1", "skuQuantity": "40", "receivedQty": "40", "PUTAWAYQTY": 38 });
+        assert_eq!(line_count(&l, &["quantity", "skuQuantity"]), Some(40));
+        assert_eq!(line_count(&l, &["receivedQty", "receivedQuantity"]), Some(40));
+        assert_eq!(line_count(&l, &["putAwayQty", "putAwayQuantity"]), Some(38));
+        assert_eq!(line_count(&json!({ "receivedQuantity": 5 }), &["receivedQty", "receivedQuantity"]), Some(5));
+        assert_eq!(line_count(&json!({}), &["putAwayQty"]), None);
+    }
+
     #[test]
     fn ebay_orders_carry_the_ebay_ids() {
         let o = OutboundRequest {
             reference: "r1".into(),
-            source: OrderSource::Ebay { seller_id: Some("seller".into()), order_id: "02-05696-00555".into() },
-            region: "GB".into(),
+            source: OrderSource::Ebay { seller_id: "seller".into(), order_id: "02-05696-00555".into() },
+            region: "UK".into(),
             service_code: "GBDomesticStandard".into(),
             recipient: crate::connectors::marketplace::Address {
                 name: "A O'Neil".into(),
@@ -903,6 +1146,8 @@ mod tests {
         let v = outbound_body(&o);
         assert_eq!(v["orderPlatform"], "eBay");
         assert_eq!(v["ebayOrderId"], "02-05696-00555");
+        assert_eq!(v["ebayId"], "seller");
+        assert_eq!(v["serviceRegion"], "UK");
         assert_eq!(v["consigneeName"], "A O'Neil");
         assert!(v.get("consigneeZipCode").is_none());
     }

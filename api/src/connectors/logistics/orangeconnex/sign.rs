@@ -42,7 +42,7 @@ pub fn sign(mode: SignMode, path: &str, body: &[u8], client_key: &str, secret_ke
 }
 
 /// OC's business time zone (China Standard Time) for the times we send.
-fn cst() -> FixedOffset {
+pub fn cst() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).unwrap_or(Utc.fix())
 }
 

@@ -13,7 +13,10 @@
 //! - `aliexpress.solution.order.get` pages with `current_page`/`page_size ≤ 50` filtered by
 //!   `modified_date_start` in US Pacific time; the list carries no address, so each
 //!   order is completed with `aliexpress.solution.order.info.get`;
-//! - `aliexpress.solution.order.fulfill` writes the tracking number back;
+//! - `aliexpress.solution.order.fulfill` writes the tracking number back with a
+//!   `service_name` from the seller's `aliexpress.logistics.redefining.listlogisticsservice`
+//!   (and `tracking_website` for OTHER services); `order.info.get` names the declared
+//!   `logistics_no`s (reconciliation);
 //! - errors `{"error_response":{"code","msg","sub_code","sub_msg"}}`.
 
 mod pacific;
@@ -26,7 +29,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{AccountRef, AppCredentials, Authorizer, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet};
+use super::{
+    AccountRef, AppCredentials, Authorizer, CarrierOption, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet,
+};
 use crate::connectors::{
     ConnectorError,
     http::{HttpClient, RateLimits},
@@ -179,16 +184,25 @@ impl Marketplace for AliExpress {
         cursor: Option<&str>,
     ) -> Result<OrderPage, ConnectorError> {
         let app = app_of(account)?;
-        let page: u32 = match cursor {
-            Some(c) => c.parse().map_err(|_| ConnectorError::Decode(format!("bad cursor {c:?}")))?,
-            None => 1,
+        // Two passes: open orders (order.get leaves FINISH out unless asked), then FINISH
+        // ones, which is how a cancellation or completion after download shows. Cursor:
+        // `N` (open pass, page N) or `finish:N`.
+        let (finish, page): (bool, u32) = match cursor {
+            Some(c) => {
+                let (finish, n) = c.strip_prefix("finish:").map_or((false, c), |n| (true, n));
+                (finish, n.parse().map_err(|_| ConnectorError::Decode(format!("bad cursor {c:?}")))?)
+            }
+            None => (false, 1),
         };
-        let param0 = serde_json::json!({
+        let mut param0 = serde_json::json!({
             "current_page": page,
             "page_size": PAGE_SIZE,
             "modified_date_start": pacific::format(since),
             "modified_date_end": pacific::format(Utc::now() + Duration::minutes(1)),
         });
+        if finish {
+            param0["order_status"] = serde_json::json!("FINISH");
+        }
         let v = self
             .business(
                 &account.key,
@@ -224,7 +238,13 @@ impl Marketplace for AliExpress {
             orders.push(wire::to_market_order(summary, detail)?);
         }
         orders.sort_by_key(|o: &MarketOrder| o.updated_at);
-        Ok(OrderPage { orders, next: has_more.then(|| (page + 1).to_string()) })
+        let next = match (has_more, finish) {
+            (true, false) => Some((page + 1).to_string()),
+            (true, true) => Some(format!("finish:{}", page + 1)),
+            (false, false) => Some("finish:1".to_owned()),
+            (false, true) => None,
+        };
+        Ok(OrderPage { orders, next })
     }
 
     async fn write_tracking(
@@ -234,12 +254,15 @@ impl Marketplace for AliExpress {
         shipment: &Shipment,
     ) -> Result<String, ConnectorError> {
         let app = app_of(account)?;
-        let params = [
-            ("service_name", shipment.carrier_code.clone()),
+        let mut params = vec![
+            ("service_name", shipment.carrier.code.clone()),
             ("out_ref", shipment.platform_order_id.clone()),
             ("send_type", "all".to_owned()),
             ("logistics_no", shipment.tracking_number.clone()),
         ];
+        if let Some(url) = &shipment.carrier.tracking_url {
+            params.push(("tracking_website", url.clone()));
+        }
         let v =
             self.business(&account.key, app, access_token, "aliexpress.solution.order.fulfill", &params, false).await?;
         if v["result_success"].as_bool() == Some(true) || v["result_success"].as_str() == Some("true") {
@@ -250,5 +273,47 @@ impl Marketplace for AliExpress {
                 message: v["result_error_desc"].as_str().unwrap_or("AliExpress refused the fulfillment").to_owned(),
             })
         }
+    }
+
+    async fn find_tracking(
+        &self,
+        access_token: &SecretString,
+        account: &AccountRef,
+        shipment: &Shipment,
+    ) -> Result<Option<String>, ConnectorError> {
+        let app = app_of(account)?;
+        let param1 = serde_json::json!({ "order_id": shipment.platform_order_id });
+        let detail = self
+            .business(
+                &account.key,
+                app,
+                access_token,
+                "aliexpress.solution.order.info.get",
+                &[("param1", param1.to_string())],
+                true,
+            )
+            .await?;
+        let mut declared = Vec::new();
+        wire::declared_tracking(&detail, &mut declared);
+        Ok(declared.into_iter().find(|t| *t == shipment.tracking_number))
+    }
+
+    async fn carriers(
+        &self,
+        access_token: &SecretString,
+        account: &AccountRef,
+    ) -> Result<Option<Vec<CarrierOption>>, ConnectorError> {
+        let app = app_of(account)?;
+        let v = self
+            .business(
+                &account.key,
+                app,
+                access_token,
+                "aliexpress.logistics.redefining.listlogisticsservice",
+                &[],
+                true,
+            )
+            .await?;
+        Ok(Some(wire::logistics_services(&v)))
     }
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::pacific;
 use crate::connectors::{
     ConnectorError,
-    marketplace::{Address, MarketOrder, MarketOrderItem, parse_minor},
+    marketplace::{Address, CarrierOption, MarketOrder, MarketOrderItem, MarketState, parse_minor},
 };
 
 #[derive(Deserialize)]
@@ -82,10 +82,10 @@ pub(super) fn response(status: u16, body: &[u8], method: &str) -> Result<Value, 
         return Err(classify(serde_json::from_value(err.clone()).map_err(|e| ConnectorError::Decode(e.to_string()))?));
     }
     let key = format!("{}_response", method.replace('.', "_"));
-    v.get(&key)
-        .and_then(|r| r.get("result"))
-        .cloned()
-        .ok_or_else(|| ConnectorError::Decode(format!("AliExpress response without {key}.result")))
+    // Most methods wrap their answer in `result`; some (listlogisticsservice) put
+    // `result_list`/`result_success` straight in the response object.
+    let r = v.get(&key).ok_or_else(|| ConnectorError::Decode(format!("AliExpress response without {key}")))?;
+    Ok(r.get("result").unwrap_or(r).clone())
 }
 
 #[derive(Deserialize)]
@@ -157,12 +157,70 @@ pub(super) struct OrderDetail {
 struct DetailData {
     receipt_address: Option<ReceiptAddress>,
     buyer_info: Option<BuyerInfo>,
+    order_end_reason: Option<String>,
+    logistics_status: Option<String>,
+}
+
+/// AliExpress order statuses → ours (`order_status`, with `order_end_reason` and
+/// `logistics_status` telling a closed order that shipped from one that did not).
+pub(super) fn market_state(status: Option<&str>, end_reason: Option<&str>, logistics: Option<&str>) -> MarketState {
+    let shipped = matches!(logistics, Some("SELLER_SEND_GOODS" | "SELLER_SEND_PART_GOODS" | "BUYER_ACCEPT_GOODS"));
+    match status {
+        Some("PLACE_ORDER_SUCCESS" | "RISK_CONTROL" | "WAIT_SELLER_EXAMINE_MONEY") => MarketState::AwaitingPayment,
+        Some("WAIT_SELLER_SEND_GOODS" | "SELLER_PART_SEND_GOODS") => MarketState::AwaitingShipment,
+        Some("WAIT_BUYER_ACCEPT_GOODS" | "FUND_PROCESSING") => MarketState::Shipped,
+        Some("IN_CANCEL") => MarketState::CancelRequested,
+        Some("IN_ISSUE" | "IN_FROZEN") if shipped => MarketState::Shipped,
+        Some("IN_ISSUE" | "IN_FROZEN") => MarketState::CancelRequested,
+        Some("FINISH") if shipped || (end_reason.is_none() && logistics.is_none()) => MarketState::Shipped,
+        Some("FINISH") => MarketState::Cancelled,
+        _ => MarketState::AwaitingShipment,
+    }
+}
+
+/// Every `logistics_no` the order's detail names (its declared shipments), wherever the
+/// detail nests them (`logistic_info_list`…).
+pub(super) fn declared_tracking(detail: &Value, out: &mut Vec<String>) {
+    match detail {
+        Value::Object(m) => {
+            for (k, v) in m {
+                if k == "logistics_no" {
+                    if let Some(s) = v.as_str() {
+                        out.push(s.to_owned());
+                    }
+                } else {
+                    declared_tracking(v, out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| declared_tracking(v, out)),
+        _ => {}
+    }
+}
+
+/// `listlogisticsservice`: `result_list` (an array, or `{aeop_logistics_service_result: […]}`)
+/// of `{service_name, display_name, …}`.
+pub(super) fn logistics_services(v: &Value) -> Vec<CarrierOption> {
+    let list = &v["result_list"];
+    let items = list.as_array().or_else(|| list["aeop_logistics_service_result"].as_array());
+    items
+        .into_iter()
+        .flatten()
+        .filter_map(|s| {
+            let code = s["service_name"].as_str()?.to_owned();
+            let name = s["display_name"].as_str().map(str::to_owned).unwrap_or_else(|| code.clone());
+            let requires_tracking_url = code.eq_ignore_ascii_case("other") || code.starts_with("OTHER_");
+            Some(CarrierOption { code, name, requires_tracking_url })
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
 struct ReceiptAddress {
     contact_person: Option<String>,
-    address: Option<String>,
+    /// The street, as order.info.get's documented example names it (older samples: `address`).
+    #[serde(alias = "address")]
+    detail_address: Option<String>,
     address2: Option<String>,
     city: Option<String>,
     province: Option<String>,
@@ -174,9 +232,12 @@ struct ReceiptAddress {
 
 #[derive(Deserialize)]
 struct BuyerInfo {
-    buyer_login_id: Option<String>,
-    buyer_first_name: Option<String>,
-    buyer_last_name: Option<String>,
+    #[serde(alias = "buyer_login_id")]
+    login_id: Option<String>,
+    #[serde(alias = "buyer_first_name")]
+    first_name: Option<String>,
+    #[serde(alias = "buyer_last_name")]
+    last_name: Option<String>,
 }
 
 pub(super) fn to_market_order(s: OrderSummary, d: OrderDetail) -> Result<MarketOrder, ConnectorError> {
@@ -207,11 +268,13 @@ pub(super) fn to_market_order(s: OrderSummary, d: OrderDetail) -> Result<MarketO
     }
     let buyer = data.buyer_info;
     Ok(MarketOrder {
+        state: market_state(s.order_status.as_deref(), data.order_end_reason.as_deref(), data.logistics_status.as_deref()),
+        marketplace_id: None,
         platform_order_id: id,
         platform_status: s.order_status,
-        buyer_name: buyer.as_ref().and_then(|b| match (&b.buyer_first_name, &b.buyer_last_name) {
+        buyer_name: buyer.as_ref().and_then(|b| match (&b.first_name, &b.last_name) {
             (Some(f), Some(l)) => Some(format!("{f} {l}")),
-            _ => b.buyer_login_id.clone(),
+            _ => b.login_id.clone(),
         }),
         buyer_email: None,
         recipient: Address {
@@ -222,7 +285,7 @@ pub(super) fn to_market_order(s: OrderSummary, d: OrderDetail) -> Result<MarketO
                 (_, n) => n,
             },
             email: None,
-            line1: addr.address.unwrap_or_default(),
+            line1: addr.detail_address.unwrap_or_default(),
             line2: addr.address2.filter(|s| !s.is_empty()),
             city: addr.city,
             state: addr.province,

@@ -9,7 +9,12 @@
 //!   oauth-auth-code-grant-request / oauth-refresh-token-request);
 //! - `GET /sell/fulfillment/v1/order?filter=lastmodifieddate:[<iso>..]&limit&offset`, following
 //!   `next` until absent (sell_fulfillment_v1_oas3 v1.19.2);
-//! - `POST /sell/fulfillment/v1/order/{orderId}/shipping_fulfillment` → 201 + `Location`.
+//! - `POST /sell/fulfillment/v1/order/{orderId}/shipping_fulfillment` → 201 + `Location`;
+//!   `GET` the same path lists the order's fulfillments (reconciliation);
+//! - Commerce Identity `GET {apiz}/commerce/identity/v1/user/` → `username` (the eBay user id
+//!   OrangeConnex wants as `ebayId`); needs the `commerce.identity.readonly` scope.
+//!
+//! Sources and choices: `WIRE.md` beside this file.
 //! - errors `{"errors":[{"errorId","message"}]}`; token errors `{"error","error_description"}`.
 
 mod wire;
@@ -19,13 +24,15 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{AccountRef, AppCredentials, Authorizer, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet};
+use super::{
+    AccountFacts, AccountRef, AppCredentials, Authorizer, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet,
+};
 use crate::connectors::{
     ConnectorError,
     http::{HttpClient, RateLimits},
 };
 
-pub const SCOPES: &str = "https://api.ebay.com/oauth/api_scope https://api.ebay.com/oauth/api_scope/sell.fulfillment";
+pub const SCOPES: &str = "https://api.ebay.com/oauth/api_scope https://api.ebay.com/oauth/api_scope/sell.fulfillment https://api.ebay.com/oauth/api_scope/commerce.identity.readonly";
 /// getOrders' largest page (`limit`: default 50, maximum 200).
 const PAGE_SIZE: u32 = 200;
 
@@ -36,12 +43,43 @@ pub struct Ebay {
     auth_base: String,
     /// e.g. `https://api.ebay.com`
     api_base: String,
+    /// The Identity API host, e.g. `https://apiz.ebay.com`.
+    identity_base: String,
     limits: RateLimits,
 }
 
 impl Ebay {
     pub fn new(http: HttpClient, auth_base: impl Into<String>, api_base: impl Into<String>) -> Self {
-        Self { http, auth_base: auth_base.into(), api_base: api_base.into(), limits: RateLimits::default() }
+        let api_base = api_base.into();
+        Self { http, auth_base: auth_base.into(), identity_base: api_base.clone(), api_base, limits: RateLimits::default() }
+    }
+
+    /// The Identity API host (`https://apiz.ebay.com` in production; the same host as the
+    /// other calls by default).
+    pub fn with_identity_base(mut self, base: impl Into<String>) -> Self {
+        self.identity_base = base.into();
+        self
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        access_token: &SecretString,
+        url: &str,
+        what: &str,
+    ) -> Result<T, ConnectorError> {
+        let resp = self
+            .http
+            .send_idempotent(
+                || self.http.raw().get(url).bearer_auth(access_token.expose_secret()),
+                |r| async move {
+                    let status = r.status().as_u16();
+                    let body = r.bytes().await.unwrap_or_default();
+                    wire::api_error(status, &body)
+                },
+            )
+            .await?;
+        let body = resp.bytes().await.map_err(|e| ConnectorError::Transient(e.without_url().to_string()))?;
+        serde_json::from_slice(&body).map_err(|e| ConnectorError::Decode(format!("{what}: {e}")))
     }
 
     /// Operations: `getOrders`, `createShippingFulfillment`.
@@ -202,6 +240,38 @@ impl Marketplace for Ebay {
         } else {
             wire::api_error(status, &body)
         })
+    }
+
+    async fn find_tracking(
+        &self,
+        access_token: &SecretString,
+        account: &AccountRef,
+        shipment: &Shipment,
+    ) -> Result<Option<String>, ConnectorError> {
+        self.limits.wait("getShippingFulfillments", &account.key).await;
+        let url = format!(
+            "{}/sell/fulfillment/v1/order/{}/shipping_fulfillment",
+            self.api_base,
+            urlencode_path(&shipment.platform_order_id)
+        );
+        let list: wire::ShippingFulfillmentPagedCollection =
+            self.get_json(access_token, &url, "getShippingFulfillments").await?;
+        Ok(list
+            .fulfillments
+            .into_iter()
+            .find(|f| f.shipment_tracking_number.as_deref() == Some(shipment.tracking_number.as_str()))
+            .map(|f| f.fulfillment_id.unwrap_or_else(|| shipment.tracking_number.clone())))
+    }
+
+    async fn account_facts(
+        &self,
+        access_token: &SecretString,
+        account: &AccountRef,
+    ) -> Result<AccountFacts, ConnectorError> {
+        self.limits.wait("getUser", &account.key).await;
+        let url = format!("{}/commerce/identity/v1/user/", self.identity_base);
+        let user: wire::User = self.get_json(access_token, &url, "getUser").await?;
+        Ok(AccountFacts { user_name: user.username.filter(|u| !u.is_empty()), marketplace_ids: Vec::new() })
     }
 }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::connectors::{
     ConnectorError,
-    marketplace::{Address, MarketOrder, MarketOrderItem, Shipment, parse_minor},
+    marketplace::{Address, MarketOrder, MarketOrderItem, MarketState, Shipment, parse_minor},
 };
 
 #[derive(Deserialize)]
@@ -73,12 +73,33 @@ pub(super) struct Order {
     creation_date: Option<DateTime<Utc>>,
     last_modified_date: DateTime<Utc>,
     order_fulfillment_status: Option<String>,
+    order_payment_status: Option<String>,
+    cancel_status: Option<CancelStatus>,
     buyer: Option<Buyer>,
     pricing_summary: Option<PricingSummary>,
     #[serde(default)]
     fulfillment_start_instructions: Vec<FulfillmentStartInstruction>,
     #[serde(default)]
     line_items: Vec<LineItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CancelStatus {
+    cancel_state: Option<String>,
+}
+
+/// eBay's order state → ours: `cancelStatus.cancelState` (CANCELED, IN_PROGRESS,
+/// NONE_REQUESTED), `orderPaymentStatus` (FAILED, FULLY_REFUNDED, PAID, PARTIALLY_REFUNDED,
+/// PENDING) and `orderFulfillmentStatus` (FULFILLED, IN_PROGRESS, NOT_STARTED), in that order.
+fn market_state(cancel: Option<&str>, payment: Option<&str>, fulfillment: Option<&str>) -> MarketState {
+    match (cancel, payment, fulfillment) {
+        (Some("CANCELED"), _, _) | (_, Some("FULLY_REFUNDED"), _) => MarketState::Cancelled,
+        (Some("IN_PROGRESS"), _, _) => MarketState::CancelRequested,
+        (_, _, Some("FULFILLED")) => MarketState::Shipped,
+        (_, Some("PENDING" | "FAILED"), _) => MarketState::AwaitingPayment,
+        _ => MarketState::AwaitingShipment,
+    }
 }
 
 #[derive(Deserialize)]
@@ -197,6 +218,12 @@ impl TryFrom<Order> for MarketOrder {
                 .transpose()?
                 .unwrap_or(0),
             currency,
+            state: market_state(
+                o.cancel_status.as_ref().and_then(|c| c.cancel_state.as_deref()),
+                o.order_payment_status.as_deref(),
+                o.order_fulfillment_status.as_deref(),
+            ),
+            marketplace_id: None,
             platform_order_id: o.order_id,
             platform_status: o.order_fulfillment_status,
             buyer_name: o.buyer.and_then(|b| b.username),
@@ -233,8 +260,44 @@ impl From<&Shipment> for ShippingFulfillmentRequest {
                 .map(|(id, q)| LineItemReference { line_item_id: id.clone(), quantity: *q })
                 .collect(),
             shipped_date: s.shipped_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            shipping_carrier_code: s.carrier_code.clone(),
+            shipping_carrier_code: s.carrier.code.clone(),
             tracking_number: s.tracking_number.clone(),
         }
+    }
+}
+
+/// getShippingFulfillments' answer: `{fulfillments[{fulfillmentId, shipmentTrackingNumber, …}], total}`.
+#[derive(Deserialize)]
+pub(super) struct ShippingFulfillmentPagedCollection {
+    #[serde(default)]
+    pub fulfillments: Vec<ShippingFulfillment>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ShippingFulfillment {
+    pub fulfillment_id: Option<String>,
+    pub shipment_tracking_number: Option<String>,
+}
+
+/// Commerce Identity `getUser`: the seller's eBay user id is `username`.
+#[derive(Deserialize)]
+pub(super) struct User {
+    pub username: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states() {
+        assert_eq!(market_state(Some("NONE_REQUESTED"), Some("PAID"), Some("NOT_STARTED")), MarketState::AwaitingShipment);
+        assert_eq!(market_state(None, Some("PAID"), Some("IN_PROGRESS")), MarketState::AwaitingShipment);
+        assert_eq!(market_state(None, Some("PAID"), Some("FULFILLED")), MarketState::Shipped);
+        assert_eq!(market_state(Some("CANCELED"), Some("PAID"), Some("NOT_STARTED")), MarketState::Cancelled);
+        assert_eq!(market_state(Some("IN_PROGRESS"), Some("PAID"), Some("NOT_STARTED")), MarketState::CancelRequested);
+        assert_eq!(market_state(None, Some("FULLY_REFUNDED"), Some("NOT_STARTED")), MarketState::Cancelled);
+        assert_eq!(market_state(None, Some("PENDING"), Some("NOT_STARTED")), MarketState::AwaitingPayment);
     }
 }

@@ -15,7 +15,11 @@
 //!   `updated_at` with inclusive bounds: the next page starts at the last item's
 //!   timestamp, and orders already seen at that timestamp are dropped (de-duplication by id);
 //! - `PUT /api/v3/orders/{id}/tracking {tracking_number, shipping_provider, origin_country}`
-//!   is asynchronous (`processing_status`).
+//!   is asynchronous (`processing_status`); `shipping_provider` must be one of
+//!   `GET /api/v3/orders/shipping_carriers`; `GET /api/v3/orders/{id}` shows
+//!   `tracking_information` (reconciliation).
+//!
+//! Sources and choices: `WIRE.md` beside this file.
 
 mod wire;
 
@@ -24,7 +28,9 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use super::{AccountRef, AppCredentials, Authorizer, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet};
+use super::{
+    AccountRef, AppCredentials, Authorizer, CarrierOption, MarketOrder, Marketplace, OrderPage, Shipment, TokenSet,
+};
 use crate::connectors::{
     ConnectorError,
     http::{HttpClient, RateLimits},
@@ -176,7 +182,7 @@ impl Marketplace for Wish {
         self.limits.wait("tracking", &account.key).await;
         let body = serde_json::json!({
             "tracking_number": shipment.tracking_number,
-            "shipping_provider": shipment.carrier_code,
+            "shipping_provider": shipment.carrier.code,
             "origin_country": "CN",
         });
         let url = format!("{}/api/v3/orders/{}/tracking", self.base, urlencode(&shipment.platform_order_id));
@@ -186,6 +192,57 @@ impl Marketplace for Wish {
         let bytes = resp.bytes().await.map_err(|e| ConnectorError::Transient(e.without_url().to_string()))?;
         let order: serde_json::Value = wire::unwrap_envelope(status, &bytes, false)?;
         Ok(order["processing_status"].as_str().unwrap_or("IN_PROGRESS").to_owned())
+    }
+
+    async fn find_tracking(
+        &self,
+        access_token: &SecretString,
+        account: &AccountRef,
+        shipment: &Shipment,
+    ) -> Result<Option<String>, ConnectorError> {
+        self.limits.wait("orders", &account.key).await;
+        let url = format!("{}/api/v3/orders/{}", self.base, urlencode(&shipment.platform_order_id));
+        let order = self.get_data(access_token, &url, &[]).await?;
+        Ok(wire::tracking_numbers(&order)
+            .any(|t| t == shipment.tracking_number)
+            .then(|| order["processing_status"].as_str().unwrap_or("SUCCEEDED").to_owned()))
+    }
+
+    async fn carriers(
+        &self,
+        access_token: &SecretString,
+        account: &AccountRef,
+    ) -> Result<Option<Vec<CarrierOption>>, ConnectorError> {
+        self.limits.wait("orders", &account.key).await;
+        let url = format!("{}/api/v3/orders/shipping_carriers", self.base);
+        let data = self.get_data(access_token, &url, &[("order_type", "GENERAL")]).await?;
+        Ok(Some(wire::carriers(&data)))
+    }
+}
+
+impl Wish {
+    async fn get_data(
+        &self,
+        access_token: &SecretString,
+        url: &str,
+        query: &[(&str, &str)],
+    ) -> Result<serde_json::Value, ConnectorError> {
+        let resp = self
+            .http
+            .send_idempotent(
+                || self.http.raw().get(url).bearer_auth(access_token.expose_secret()).query(query),
+                |r| async move {
+                    let status = r.status().as_u16();
+                    let body = r.bytes().await.unwrap_or_default();
+                    wire::unwrap_envelope::<serde_json::Value>(status, &body, false).err().unwrap_or_else(|| {
+                        ConnectorError::Rejected { code: status.to_string(), message: "unexpected response".into() }
+                    })
+                },
+            )
+            .await?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.map_err(|e| ConnectorError::Transient(e.without_url().to_string()))?;
+        wire::unwrap_envelope(status, &body, false)
     }
 }
 

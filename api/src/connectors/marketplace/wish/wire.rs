@@ -5,7 +5,7 @@ use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::connectors::{
     ConnectorError,
-    marketplace::{Address, MarketOrder, MarketOrderItem, parse_minor},
+    marketplace::{Address, MarketOrder, MarketState, MarketOrderItem, parse_minor},
 };
 
 #[derive(Deserialize)]
@@ -138,6 +138,17 @@ struct Phone {
     number: Option<String>,
 }
 
+/// Wish order states → ours: APPROVED is ready to ship; REQUIRE_REVIEW is held by Wish
+/// (not to be shipped yet); REFUNDED and DECLINED are closed without shipping.
+pub(super) fn market_state(state: Option<&str>) -> MarketState {
+    match state {
+        Some("SHIPPED") => MarketState::Shipped,
+        Some("REFUNDED" | "DECLINED") => MarketState::Cancelled,
+        Some("REQUIRE_REVIEW") => MarketState::AwaitingPayment,
+        _ => MarketState::AwaitingShipment,
+    }
+}
+
 impl TryFrom<Order> for MarketOrder {
     type Error = ConnectorError;
 
@@ -161,6 +172,8 @@ impl TryFrom<Order> for MarketOrder {
             .join(", ");
         Ok(MarketOrder {
             platform_order_id: o.id.clone(),
+            state: market_state(o.state.as_deref()),
+            marketplace_id: None,
             platform_status: o.state,
             buyer_name: None,
             buyer_email: None,
@@ -198,4 +211,29 @@ impl TryFrom<Order> for MarketOrder {
             }],
         })
     }
+}
+
+/// `tracking_information[].tracking_number` of an order.
+pub(super) fn tracking_numbers(order: &serde_json::Value) -> impl Iterator<Item = &str> {
+    order["tracking_information"].as_array().into_iter().flatten().filter_map(|t| t["tracking_number"].as_str())
+}
+
+/// `shipping_carriers`' answer: a list of providers, each a name or an object naming it.
+pub(super) fn carriers(data: &serde_json::Value) -> Vec<crate::connectors::marketplace::CarrierOption> {
+    let list = data.as_array().or_else(|| data["shipping_carriers"].as_array()).or_else(|| data["carriers"].as_array());
+    list.into_iter()
+        .flatten()
+        .filter_map(|c| {
+            let name = c.as_str().map(str::to_owned).or_else(|| {
+                ["name", "shipping_provider", "provider_name", "display_name"]
+                    .iter()
+                    .find_map(|k| c[*k].as_str().map(str::to_owned))
+            })?;
+            Some(crate::connectors::marketplace::CarrierOption {
+                code: name.clone(),
+                name,
+                requires_tracking_url: false,
+            })
+        })
+        .collect()
 }
