@@ -170,14 +170,18 @@ fn marketplace_connectors(settings: &Settings) -> Result<HashMap<Platform, Platf
         map.insert(
             Platform::Ebay,
             PlatformConnector::marketplace(
-                Arc::new(Ebay::new(http.clone(), auth_base, api_base).with_identity_base(identity_base).with_rate_limits(if configured {
-                    RateLimits::default()
-                        .with("getOrders", 5.0, 10)
-                        .with("createShippingFulfillment", 5.0, 10)
-                        .with("getShippingFulfillments", 5.0, 10)
-                } else {
-                    sandbox_limits()
-                })),
+                Arc::new(
+                    Ebay::new(http.clone(), auth_base, api_base).with_identity_base(identity_base).with_rate_limits(
+                        if configured {
+                            RateLimits::default()
+                                .with("getOrders", 5.0, 10)
+                                .with("createShippingFulfillment", 5.0, 10)
+                                .with("getShippingFulfillments", 5.0, 10)
+                        } else {
+                            sandbox_limits()
+                        },
+                    ),
+                ),
                 Some(app),
             ),
         );

@@ -8,8 +8,8 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     config::Settings,
     domain::{
-        accounts::Accounts, catalog::Catalog, channels::Channels, channels::carriers::Carriers, fulfilment::Fulfilment, identity::Identity,
-        labels::Labels, orders::Orders, reports::Reports, warehouse::Warehouse,
+        accounts::Accounts, catalog::Catalog, channels::Channels, channels::carriers::Carriers, fulfilment::Fulfilment,
+        identity::Identity, labels::Labels, orders::Orders, reports::Reports, warehouse::Warehouse,
     },
     events::EventBus,
     sandbox::Sandbox,

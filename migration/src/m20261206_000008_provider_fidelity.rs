@@ -108,7 +108,8 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.drop_table(Table::drop().table(CarrierMappings::Table).to_owned()).await?;
-        for col in [Accounts::PlatformUserName, Accounts::MarketplaceIds, Accounts::CarriersJson, Accounts::CarriersFetchedAt]
+        for col in
+            [Accounts::PlatformUserName, Accounts::MarketplaceIds, Accounts::CarriersJson, Accounts::CarriersFetchedAt]
         {
             manager.alter_table(Table::alter().table(Accounts::Table).drop_column(col).to_owned()).await?;
         }

@@ -44,7 +44,12 @@ pub(crate) async fn connect(app: &TestApp, s: &Session, name: &str) -> String {
     let consent_url = url.split("/oauth2/authorize").next().unwrap().to_owned() + "/oauth2/consent";
     let agreed = browser
         .post(consent_url)
-        .form(&[("client_id", field("client_id")), ("state", field("state")), ("decision", "agree".into())])
+        .form(&[
+            ("client_id", field("client_id")),
+            ("state", field("state")),
+            ("scope", field("scope")),
+            ("decision", "agree".into()),
+        ])
         .send()
         .await
         .unwrap();
@@ -348,7 +353,7 @@ async fn fix_orders_before_push(app: TestApp) {
 
     let list = app
         .gql(
-            "{ orders(first: 1) { edges { node { id items { id platformSku sku { code } } } } } }",
+            "{ orders(first: 1, filter: { fulfillmentStatus: [UNPUSHED] }) { edges { node { id items { id platformSku sku { code } } } } } }",
             json!({}),
             Some(&s.access),
         )

@@ -8,6 +8,7 @@ mod helpers;
 
 mod auth;
 mod ebay;
+mod fidelity;
 mod fulfilment;
 mod http_shape;
 mod jobs;
@@ -20,5 +21,4 @@ mod schema_sdl;
 mod skus;
 mod subscriptions;
 mod tenancy;
-mod fidelity;
 mod writeback;

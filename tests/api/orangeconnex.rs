@@ -350,6 +350,17 @@ async fn orangeconnex_whole_flow(app: TestApp) {
 
     // An eBay order whose seller eBay id is unknown is refused (typed), never sent without `ebayId`.
     let nameless_account = fixtures::account(&app, org).await;
+    {
+        let mut a: entity::account::ActiveModel = entity::account::Entity::find_by_id(nameless_account)
+            .one(&app.state.services.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .into();
+        a.platform_user_name = Set(None);
+        a.external_account_id = Set(None);
+        a.update(&app.state.services.db).await.unwrap();
+    }
     let nameless = fixtures::order(&app, org, nameless_account, &uk, &[(Some(fixtures::uuid_of(&mug)), 1)]).await;
     let nameless = fixtures::gid(api::graphql::ids::Kind::Order, nameless);
     let set = app.gql(SET_CHANNEL, json!({ "ids": [nameless], "c": gb }), Some(&s.access)).await;

@@ -14,8 +14,7 @@ use crate::{
     helpers::{Backend, Session, TestApp, spawn_app},
 };
 
-const ORDERS: &str =
-    "query($s: String) { orders(first: 3, filter: { status: $s }) { edges { node { id platformOrderId } } } }";
+const ORDERS: &str = "query($s: String) { orders(first: 3, filter: { status: $s, fulfillmentStatus: [UNPUSHED] }) { edges { node { id platformOrderId } } } }";
 
 /// The platform status of orders waiting to be shipped (others are refused by the platform).
 fn awaiting(platform: &str) -> &'static str {

@@ -2,8 +2,8 @@
 //! their management (STAFF for global channels, ADMIN for the tenant's own).
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use entity::carrier_mapping;
 use chrono::{DateTime, Utc};
+use entity::carrier_mapping;
 
 use super::{
     context::{actor, services},
@@ -279,7 +279,11 @@ impl ChannelQuery {
         let list = s.carriers.account_list(a.tenant(), decode(Kind::Account, &account_id)?, refresh).await?;
         Ok(list.map(|l| {
             l.into_iter()
-                .map(|c| MarketplaceCarrier { code: c.code, name: c.name, requires_tracking_url: c.requires_tracking_url })
+                .map(|c| MarketplaceCarrier {
+                    code: c.code,
+                    name: c.name,
+                    requires_tracking_url: c.requires_tracking_url,
+                })
                 .collect()
         }))
     }

@@ -315,7 +315,8 @@ impl EbayFake {
     /// The order as `getOrder` shows it (with its cancel requests).
     pub fn order(&self, order_id: &str) -> Option<Value> {
         let mut o = lock(&self.orders).iter().find(|o| o["orderId"] == order_id)?.clone();
-        o["cancelStatus"]["cancelRequests"] = json!(lock(&self.cancel_requests).get(order_id).cloned().unwrap_or_default());
+        o["cancelStatus"]["cancelRequests"] =
+            json!(lock(&self.cancel_requests).get(order_id).cloned().unwrap_or_default());
         Some(o)
     }
 
@@ -456,9 +457,9 @@ fn line_ids(o: &Value) -> Vec<String> {
 }
 
 fn line_fulfilled(o: &Value, line_id: &str) -> bool {
-    o["lineItems"].as_array().is_some_and(|a| {
-        a.iter().any(|l| l["lineItemId"] == line_id && l["lineItemFulfillmentStatus"] == "FULFILLED")
-    })
+    o["lineItems"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|l| l["lineItemId"] == line_id && l["lineItemFulfillmentStatus"] == "FULFILLED"))
 }
 
 /// `[{lineItemId, quantity}]` for the given lines (all when `None`), quantities from the order.
@@ -721,7 +722,8 @@ async fn token(
             let refresh = random_token("v^1.1#i^1#r^1#p^3#I^3#f^0#t^Ul4x");
             let access = random_token("v^1.1#i^1#p^3#I^3#r^0#f^0#t^H4sI");
             t.refresh.insert(refresh.clone(), RefreshToken { client_id, revoked: false, scopes: scopes.clone() });
-            t.access.insert(access.clone(), AccessToken { expires: Utc::now() + ttl, refresh: refresh.clone(), scopes });
+            t.access
+                .insert(access.clone(), AccessToken { expires: Utc::now() + ttl, refresh: refresh.clone(), scopes });
             Json(json!({
                 "access_token": access, "expires_in": ttl.num_seconds(),
                 "refresh_token": refresh, "refresh_token_expires_in": 47_304_000,
@@ -911,8 +913,7 @@ async fn get_orders(State(fake): State<Arc<EbayFake>>, headers: HeaderMap, Query
             return fulfillment_error(30900, "Exceeded maximum number of order IDs (the current limit is 50)", &[]);
         }
         let orders = lock(&fake.orders);
-        let found: Vec<&Value> =
-            ids.iter().filter_map(|id| orders.iter().find(|o| o["orderId"] == *id)).collect();
+        let found: Vec<&Value> = ids.iter().filter_map(|id| orders.iter().find(|o| o["orderId"] == *id)).collect();
         let base = lock(&fake.base_url).clone();
         let body = OrderPage {
             href: format!("{base}/sell/fulfillment/v1/order?orderIds={}", form_encode(&ids.join(","))),
@@ -986,7 +987,10 @@ async fn get_orders(State(fake): State<Arc<EbayFake>>, headers: HeaderMap, Query
                 .iter()
                 .map(|e| e.2)
                 .filter(|&i| {
-                    orders.get(i).and_then(|o| o["orderFulfillmentStatus"].as_str()).is_some_and(|s| st.iter().any(|x| x == s))
+                    orders
+                        .get(i)
+                        .and_then(|o| o["orderFulfillmentStatus"].as_str())
+                        .is_some_and(|s| st.iter().any(|x| x == s))
                 })
                 .collect();
             (m.len(), m.into_iter().skip(offset).take(limit).collect())
@@ -1082,7 +1086,9 @@ async fn create_fulfillment(
             Some(t) => t,
             None => return fulfillment_error(32500, "Invalid shipped date", &[("shippedDate", s.as_str())]),
         },
-        other => return fulfillment_error(32500, "Invalid shipped date", &[("shippedDate", other.to_string().as_str())]),
+        other => {
+            return fulfillment_error(32500, "Invalid shipped date", &[("shippedDate", other.to_string().as_str())]);
+        }
     };
     // trackingNumber and shippingCarrierCode go together or not at all; the carrier must be
     // one of eBay's ShippingCarrierCodeType values.

@@ -108,11 +108,21 @@ const SERVICES: &[(&str, &str, &str, &str)] = &[
     ("UK", "GBDomesticStandardLetter", "GB Domestic Standard Letter", "英国国内标准信件配送"),
     ("UK", "GBInternationalStandard", "GB International", "英国国际标准配送"),
     ("UK", "GBDomesticFreight", "GB Domestic Freight", "英国国内大件配送"),
-    ("UK", "GBDomStd_RMPreferred", "UK Domestic Standard-Royal Mail as Preferred Carrier", "英国国内标准配送-优先Royal Mail"),
+    (
+        "UK",
+        "GBDomStd_RMPreferred",
+        "UK Domestic Standard-Royal Mail as Preferred Carrier",
+        "英国国内标准配送-优先Royal Mail",
+    ),
     ("UK", "GBDomStd_RMOnly", "UK Domestic Standard-Royal Mail as Assigned Carrier", "英国国内标准配送-指定Royal Mail"),
     ("UK", "GBDomStd_HMPreferred", "UK Domestic Standard-EVRi as Preferred Carrier", "英国国内标准配送-优先EVRi"),
     ("UK", "GBDomStd_HMOnly", "UK Domestic Standard-EVRi as Assigned Carrier", "英国国内标准配送-指定EVRi"),
-    ("UK", "GBDomExp_RMPreferred", "UK Domestic Express-Royal Mail as Preferred Carrier", "英国国内快捷配送-优先Royal Mail"),
+    (
+        "UK",
+        "GBDomExp_RMPreferred",
+        "UK Domestic Express-Royal Mail as Preferred Carrier",
+        "英国国内快捷配送-优先Royal Mail",
+    ),
     ("UK", "GBDomExp_RMOnly", "UK Domestic Express-Royal Mail as Assigned Carrier", "英国国内快捷配送-指定Royal Mail"),
     ("UK", "GBDomExp_HMPreferred", "UK Domestic Express-EVRi as Preferred Carrier", "英国国内快捷配送-优先EVRi"),
     ("UK", "GBDomExp_HMOnly", "UK Domestic Express-EVRi as Assigned Carrier", "英国国内快捷配送-指定EVRi"),
@@ -121,43 +131,148 @@ const SERVICES: &[(&str, &str, &str, &str)] = &[
     ("UK", "GBDomExp_YodelOnly", "UK Domestic Express-Yodel as Assigned Carrier", "英国国内快捷配送-指定Yodel"),
     ("UK", "GBDomStd_YodelPreferred", "UK Domestic Standard-Yodel as Preferred Carrier", "英国国内标准配送-优先Yodel"),
     ("AU", "AUDomesticExpress", "AU Express", "澳大利亚国内快捷配送"),
-    ("AU", "AU_AUP_eParcel", "AU Domestic-Australia Post eParcel as Assigned Carrier", "澳大利亚国内指定Australia Post eParcel"),
-    ("AU", "AU_AUP_Express", "AU Domestic-Australia Post Express as Assigned Carrier", "澳大利亚国内指定Australia Post Express"),
+    (
+        "AU",
+        "AU_AUP_eParcel",
+        "AU Domestic-Australia Post eParcel as Assigned Carrier",
+        "澳大利亚国内指定Australia Post eParcel",
+    ),
+    (
+        "AU",
+        "AU_AUP_Express",
+        "AU Domestic-Australia Post Express as Assigned Carrier",
+        "澳大利亚国内指定Australia Post Express",
+    ),
     ("AU", "AUDomesticStandard", "AU Domestic Standard", "澳大利亚国内标准配送"),
     ("AU", "AUDomesticEconomy", "AU Domestic Economy", "澳大利亚国内经济配送"),
     ("AU", "AUDomesticFreight", "AU Domestic Freight", "澳大利亚国内大件配送"),
-    ("AU", "AUDomStd_AUPostPreferred", "AU Domestic Standard-AU Post as Preferred Carrier", "澳大利亚国内标准配送-优先AU Post"),
+    (
+        "AU",
+        "AUDomStd_AUPostPreferred",
+        "AU Domestic Standard-AU Post as Preferred Carrier",
+        "澳大利亚国内标准配送-优先AU Post",
+    ),
     ("AU", "AUDomStd_PFLPreferred", "AU Domestic Standard-PFL as Preferred Carrier", "澳大利亚国内标准配送-优先PFL"),
-    ("AU", "AUDomStd_AUPostOnly", "AU Domestic Standard-AU Post as Assigned Carrier", "澳大利亚国内标准配送-指定AU Post"),
+    (
+        "AU",
+        "AUDomStd_AUPostOnly",
+        "AU Domestic Standard-AU Post as Assigned Carrier",
+        "澳大利亚国内标准配送-指定AU Post",
+    ),
     ("AU", "AUDomStd_PFLOnly", "AU Domestic Standard-PFL as Assigned Carrier", "澳大利亚国内标准配送-指定PFL"),
     ("AU", "AUInternationalStandard", "AU International Standard", "澳洲国际标准服务"),
     ("AU", "AU_PFLOnly", "AU Domestic-PFL as Assigned Carrier", "澳大利亚国内指定PFL配送"),
-    ("US-West", "USDomesticStandard", "US Domestic Standard-USPS Ground Advantage as Assigned Carrier", "美国国内标准配送-指定USPS Ground Advantage"),
-    ("US-West", "USDomesticExpress", "US Domestic Express-USPS Priority Mail as Assigned Carrier", "美国国内快捷配送-指定USPS Priority Mail"),
+    (
+        "US-West",
+        "USDomesticStandard",
+        "US Domestic Standard-USPS Ground Advantage as Assigned Carrier",
+        "美国国内标准配送-指定USPS Ground Advantage",
+    ),
+    (
+        "US-West",
+        "USDomesticExpress",
+        "US Domestic Express-USPS Priority Mail as Assigned Carrier",
+        "美国国内快捷配送-指定USPS Priority Mail",
+    ),
     ("US-West", "USDomesticEconomy", "US Domestic Economy", "美国国内经济配送"),
     ("US-West", "US_UPSMIOnly", "US Domestic-UPS MI as Assigned Carrier", "美国国内指定UPS MI配送"),
     ("US-West", "USInternationalStandard", "US International Standard", "美国国际标准服务"),
-    ("US-West", "US_FedExOnly", "US Domestic Standard-FedEx Ground as Assigned Carrier", "美国国内标准配送-指定FedEx Ground"),
-    ("US-West", "USDomestic_UPSGroundOnly", "US Domestic Standard-UPS Ground as Assigned Carrier", "美国国内标准配送-指定UPS Ground"),
-    ("US-West", "USDomestic_UPSSurePostOnly", "US Domestic-UPS SurePost as Assigned Carrier", "美国国内指定UPS SurePost配送"),
-    ("US-East", "USDomesticStandard", "US Domestic Standard-USPS Ground Advantage as Assigned Carrier", "美国国内标准配送-指定USPS Ground Advantage"),
-    ("US-East", "USDomesticExpress", "US Domestic Express-USPS Priority Mail as Assigned Carrier", "美国国内快捷配送-指定USPS Priority Mail"),
+    (
+        "US-West",
+        "US_FedExOnly",
+        "US Domestic Standard-FedEx Ground as Assigned Carrier",
+        "美国国内标准配送-指定FedEx Ground",
+    ),
+    (
+        "US-West",
+        "USDomestic_UPSGroundOnly",
+        "US Domestic Standard-UPS Ground as Assigned Carrier",
+        "美国国内标准配送-指定UPS Ground",
+    ),
+    (
+        "US-West",
+        "USDomestic_UPSSurePostOnly",
+        "US Domestic-UPS SurePost as Assigned Carrier",
+        "美国国内指定UPS SurePost配送",
+    ),
+    (
+        "US-East",
+        "USDomesticStandard",
+        "US Domestic Standard-USPS Ground Advantage as Assigned Carrier",
+        "美国国内标准配送-指定USPS Ground Advantage",
+    ),
+    (
+        "US-East",
+        "USDomesticExpress",
+        "US Domestic Express-USPS Priority Mail as Assigned Carrier",
+        "美国国内快捷配送-指定USPS Priority Mail",
+    ),
     ("US-East", "USDomesticEconomy", "US Domestic Economy", "美国国内经济配送"),
     ("US-East", "US_UPSMIOnly", "US Domestic-UPS MI as Assigned Carrier", "美国国内指定UPS MI配送"),
     ("US-East", "USInternationalStandard", "US International Standard", "美国国际标准服务"),
-    ("US-East", "US_FedExOnly", "US Domestic Standard-FedEx Ground as Assigned Carrier", "美国国内标准配送-指定FedEx Ground"),
-    ("US-East", "USDomestic_UPSGroundOnly", "US Domestic Standard-UPS Ground as Assigned Carrier", "美国国内标准配送-指定UPS Ground"),
-    ("US-East", "USDomestic_UPSSurePostOnly", "US Domestic-UPS SurePost as Assigned Carrier", "美国国内指定UPS SurePost配送"),
-    ("US-South", "USDomesticStandard", "US Domestic Standard-USPS Ground Advantage as Assigned Carrier", "美国国内标准配送-指定USPS Ground Advantage"),
-    ("US-South", "USDomesticExpress", "US Domestic Express-USPS Priority Mail as Assigned Carrier", "美国国内快捷配送-指定USPS Priority Mail"),
+    (
+        "US-East",
+        "US_FedExOnly",
+        "US Domestic Standard-FedEx Ground as Assigned Carrier",
+        "美国国内标准配送-指定FedEx Ground",
+    ),
+    (
+        "US-East",
+        "USDomestic_UPSGroundOnly",
+        "US Domestic Standard-UPS Ground as Assigned Carrier",
+        "美国国内标准配送-指定UPS Ground",
+    ),
+    (
+        "US-East",
+        "USDomestic_UPSSurePostOnly",
+        "US Domestic-UPS SurePost as Assigned Carrier",
+        "美国国内指定UPS SurePost配送",
+    ),
+    (
+        "US-South",
+        "USDomesticStandard",
+        "US Domestic Standard-USPS Ground Advantage as Assigned Carrier",
+        "美国国内标准配送-指定USPS Ground Advantage",
+    ),
+    (
+        "US-South",
+        "USDomesticExpress",
+        "US Domestic Express-USPS Priority Mail as Assigned Carrier",
+        "美国国内快捷配送-指定USPS Priority Mail",
+    ),
     ("US-South", "USDomesticEconomy", "US Domestic Economy", "美国国内经济配送"),
     ("US-South", "US_UPSMIOnly", "US Domestic-UPS MI as Assigned Carrier", "美国国内指定UPS MI配送"),
     ("US-South", "USInternationalStandard", "US International Standard", "美国国际标准服务"),
-    ("US-South", "US_FedExOnly", "US Domestic Standard-FedEx Ground as Assigned Carrier", "美国国内标准配送-指定FedEx Ground"),
-    ("US-South", "USDomestic_UPSGroundOnly", "US Domestic Standard-UPS Ground as Assigned Carrier", "美国国内标准配送-指定UPS Ground"),
-    ("US-South", "USDomestic_UPSSurePostOnly", "US Domestic-UPS SurePost as Assigned Carrier", "美国国内指定UPS SurePost配送"),
-    ("AU-MEL", "AU_AUP_eParcel", "AU Domestic-Australia Post eParcel as Assigned Carrier", "澳大利亚国内指定Australia Post eParcel"),
-    ("AU-MEL", "AU_AUP_Express", "AU Domestic-Australia Post Express as Assigned Carrier", "澳大利亚国内指定Australia Post Express"),
+    (
+        "US-South",
+        "US_FedExOnly",
+        "US Domestic Standard-FedEx Ground as Assigned Carrier",
+        "美国国内标准配送-指定FedEx Ground",
+    ),
+    (
+        "US-South",
+        "USDomestic_UPSGroundOnly",
+        "US Domestic Standard-UPS Ground as Assigned Carrier",
+        "美国国内标准配送-指定UPS Ground",
+    ),
+    (
+        "US-South",
+        "USDomestic_UPSSurePostOnly",
+        "US Domestic-UPS SurePost as Assigned Carrier",
+        "美国国内指定UPS SurePost配送",
+    ),
+    (
+        "AU-MEL",
+        "AU_AUP_eParcel",
+        "AU Domestic-Australia Post eParcel as Assigned Carrier",
+        "澳大利亚国内指定Australia Post eParcel",
+    ),
+    (
+        "AU-MEL",
+        "AU_AUP_Express",
+        "AU Domestic-Australia Post Express as Assigned Carrier",
+        "澳大利亚国内指定Australia Post Express",
+    ),
     ("AU-MEL", "AU_PFLOnly", "AU Domestic-PFL as Assigned Carrier", "澳大利亚国内指定PFL配送"),
 ];
 
@@ -1527,7 +1642,10 @@ fn op_sku_create(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
         results.push(json!({ "referenceSKUID": reference, "success": true, "MFSKUID": mfskuid, "status": status }));
     }
     if !unknown_regions.is_empty() {
-        return Err(OcError { code: "400".into(), errors: unknown_regions.into_iter().map(|m| ("400".into(), m)).collect() });
+        return Err(OcError {
+            code: "400".into(),
+            errors: unknown_regions.into_iter().map(|m| ("400".into(), m)).collect(),
+        });
     }
     for sku in created {
         for region in &sku.regions {
@@ -2134,7 +2252,9 @@ fn inbound_window(c: &mut Check, data: &Value) -> Option<(DateTime<Utc>, DateTim
         c.fail("startTime is after endTime");
     } else if end - start > Duration::days(MAX_INBOUND_WINDOW_DAYS) {
         // OC: "The duration between endTime and startTime should be less than 7days."
-        c.fail(format!("The duration between endTime and startTime should be less than {MAX_INBOUND_WINDOW_DAYS} days"));
+        c.fail(format!(
+            "The duration between endTime and startTime should be less than {MAX_INBOUND_WINDOW_DAYS} days"
+        ));
     }
     if start < now - Duration::days(MOVEMENT_LOOKBACK_DAYS) {
         // OC: "startTime can not be one year ago."
@@ -2732,7 +2852,10 @@ mod tests {
             // SKU query needs a list; it answers the array of SKUs.
             let (_, _, body) = send(&router, call("/openapi/3pp/sku/v3/query", &alice, json!({ "page": 1 }))).await;
             assert_eq!(body["code"], json!(400), "{body}");
-            assert_eq!(body["errors"][0]["message"], "At least one of referenceSKUIDList, sellerSKUIDList, mfskulist is required");
+            assert_eq!(
+                body["errors"][0]["message"],
+                "At least one of referenceSKUIDList, sellerSKUIDList, mfskulist is required"
+            );
             let q = json!({ "mfskulist": [{ "mfskuid": mfskuid }], "page": 1, "limit": 200 });
             let (_, _, body) = send(&router, call("/openapi/3pp/sku/v3/query", &alice, q)).await;
             assert_eq!(body["data"][0]["serviceRegionList"][0]["serviceRegion"], "UK", "{body}");
@@ -2815,16 +2938,27 @@ mod tests {
             assert!(fake.set_inbound_status(&ib, "Receiving"));
             let (_, _, body) = send(&router, call("/openapi/3pp/inbound/v1/detail", &alice, detail.clone())).await;
             let line = &body["data"]["inboundOrderList"][0]["SKUList"][0];
-            assert_eq!((line["SKUQuantity"].as_i64(), line["receivedQty"].as_i64(), line["putAwayQty"].as_i64()), (Some(4), Some(4), Some(0)), "{body}");
+            assert_eq!(
+                (line["SKUQuantity"].as_i64(), line["receivedQty"].as_i64(), line["putAwayQty"].as_i64()),
+                (Some(4), Some(4), Some(0)),
+                "{body}"
+            );
             assert!(fake.set_inbound_status(&ib, "Put away"));
             let (_, _, body) = send(&router, call("/openapi/3pp/inbound/v1/detail", &alice, detail)).await;
             assert_eq!(body["data"]["inboundOrderList"][0]["SKUList"][0]["putAwayQty"], json!(4), "{body}");
             let list = json!({ "startTime": oc_time(Utc::now() - Duration::days(1)), "endTime": oc_time(Utc::now() + Duration::hours(1)), "page": 1, "limit": 50 });
             let (_, _, body) = send(&router, call("/openapi/3pp/inbound/v1/query", &alice, list)).await;
             let row = &body["data"]["inboundOrderList"][0];
-            assert_eq!((row["skuQty"].as_i64(), row["putAwayQty"].as_i64(), row["status"].as_str()), (Some(4), Some(4), Some("Put away")), "{body}");
-            let (_, _, body) =
-                send(&router, call("/openapi/3pp/inbound/v1/detail", &alice, json!({ "inboundNumberList": ["OCI5GB0"] }))).await;
+            assert_eq!(
+                (row["skuQty"].as_i64(), row["putAwayQty"].as_i64(), row["status"].as_str()),
+                (Some(4), Some(4), Some("Put away")),
+                "{body}"
+            );
+            let (_, _, body) = send(
+                &router,
+                call("/openapi/3pp/inbound/v1/detail", &alice, json!({ "inboundNumberList": ["OCI5GB0"] })),
+            )
+            .await;
             assert_eq!(body["errors"][0]["code"], "3A0529", "{body}");
         }
     }

@@ -281,7 +281,13 @@ impl Carriers {
 
     /// Removes a channel's carrier for one marketplace (the caller's own, or the global one
     /// for staff with `global`). Returns whether one was removed.
-    pub async fn remove(&self, actor: &Actor, channel_id: Uuid, platform: Platform, global: bool) -> DomainResult<bool> {
+    pub async fn remove(
+        &self,
+        actor: &Actor,
+        channel_id: Uuid,
+        platform: Platform,
+        global: bool,
+    ) -> DomainResult<bool> {
         let org = actor.tenant().id();
         let ch = channel::Entity::find_by_id(channel_id)
             .filter(crate::domain::channels::visible_to(org))
@@ -330,9 +336,7 @@ impl Carriers {
         let acc = self.accounts.get(tenant, account_id).await?;
         self.list_of(&acc, refresh).await.map_err(|e| match e {
             ListError::Domain(d) => d,
-            ListError::Provider(m) => {
-                DomainError::user(UserErrorCode::ProviderUnavailable, &["input", "accountId"], m)
-            }
+            ListError::Provider(m) => DomainError::user(UserErrorCode::ProviderUnavailable, &["input", "accountId"], m),
         })
     }
 
@@ -379,11 +383,7 @@ impl Carriers {
     /// The carrier to write back with for an order of `acc` shipped on `channel_id`, checked
     /// against the account's list where the marketplace keeps one. `Err` only for failures
     /// worth retrying (the list could not be read).
-    pub async fn resolve(
-        &self,
-        acc: &account::Model,
-        channel_id: Option<Uuid>,
-    ) -> Result<Resolved, (String, bool)> {
+    pub async fn resolve(&self, acc: &account::Model, channel_id: Option<Uuid>) -> Result<Resolved, (String, bool)> {
         let internal = |e: DomainError| (format!("a temporary internal error ({e}); it will be retried"), true);
         let Some(channel_id) = channel_id else {
             return Ok(Resolved::Refused {
@@ -402,8 +402,11 @@ impl Carriers {
             let (code, message) = not_mapped(&code, acc.platform);
             return Ok(Resolved::Refused { code, message });
         };
-        let carrier =
-            Carrier { code: m.carrier_code.clone(), name: m.carrier_name.clone(), tracking_url: m.tracking_url.clone() };
+        let carrier = Carrier {
+            code: m.carrier_code.clone(),
+            name: m.carrier_name.clone(),
+            tracking_url: m.tracking_url.clone(),
+        };
         // A list the seller's account keeps: the code must be on it (read again once if
         // the cached copy lacks it: the seller may have just added the service).
         let accepted = |list: &[CarrierOption]| list.iter().any(|c| c.code == carrier.code);

@@ -587,7 +587,12 @@ async fn seed_sandbox_carriers(db: &DatabaseConnection) -> DomainResult<()> {
         ),
         (
             "EU-EXPRESS",
-            [(Platform::Ebay, "DHL"), (Platform::Aliexpress, "DHL"), (Platform::Wish, "DHL"), (Platform::Amazon, "DHL")],
+            [
+                (Platform::Ebay, "DHL"),
+                (Platform::Aliexpress, "DHL"),
+                (Platform::Wish, "DHL"),
+                (Platform::Amazon, "DHL"),
+            ],
         ),
     ];
     let now = Utc::now();

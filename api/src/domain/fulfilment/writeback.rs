@@ -126,7 +126,9 @@ pub async fn run(
                 action,
                 "Order",
                 Some(o.id),
-                Some(serde_json::json!({ "reference": done, "error": message, "code": code.map(UserErrorCode::as_str) })),
+                Some(
+                    serde_json::json!({ "reference": done, "error": message, "code": code.map(UserErrorCode::as_str) }),
+                ),
             )
             .await?,
         );

@@ -24,6 +24,9 @@ pub struct Envelope {
 
 #[derive(Debug, Deserialize, Clone)]
 pub struct ErrorItem {
+    /// OC's specific error code (a string such as `3A0529`), under the envelope's general one.
+    #[serde(default)]
+    pub code: Option<Value>,
     #[serde(default)]
     pub message: Option<String>,
 }
@@ -50,9 +53,13 @@ impl Envelope {
             (Some(m), false) => format!("{m}: {}", detail.join("; ")),
             (None, _) => detail.join("; "),
         };
-        Err(match code.as_str() {
-            "401" => ConnectorError::Unauthorized(message),
-            _ => ConnectorError::Rejected { code, message },
+        // A business refusal (OC's documented `{"code":3,"errors":[{"code":"3A0529",…}]}`)
+        // is named by its specific code; request and credential errors by the general one.
+        let specific = self.errors.iter().flatten().find_map(|e| code_str(&e.code)).filter(|c| !c.is_empty());
+        Err(match (code.as_str(), specific) {
+            ("401", _) => ConnectorError::Unauthorized(message),
+            ("400" | "403", _) | (_, None) => ConnectorError::Rejected { code, message },
+            (_, Some(specific)) => ConnectorError::Rejected { code: specific, message },
         })
     }
 }

@@ -219,8 +219,8 @@ pub(super) fn logistics_services(v: &Value) -> Vec<CarrierOption> {
 struct ReceiptAddress {
     contact_person: Option<String>,
     /// The street, as order.info.get's documented example names it (older samples: `address`).
-    #[serde(alias = "address")]
     detail_address: Option<String>,
+    address: Option<String>,
     address2: Option<String>,
     city: Option<String>,
     province: Option<String>,
@@ -268,7 +268,11 @@ pub(super) fn to_market_order(s: OrderSummary, d: OrderDetail) -> Result<MarketO
     }
     let buyer = data.buyer_info;
     Ok(MarketOrder {
-        state: market_state(s.order_status.as_deref(), data.order_end_reason.as_deref(), data.logistics_status.as_deref()),
+        state: market_state(
+            s.order_status.as_deref(),
+            data.order_end_reason.as_deref(),
+            data.logistics_status.as_deref(),
+        ),
         marketplace_id: None,
         platform_order_id: id,
         platform_status: s.order_status,
@@ -285,7 +289,7 @@ pub(super) fn to_market_order(s: OrderSummary, d: OrderDetail) -> Result<MarketO
                 (_, n) => n,
             },
             email: None,
-            line1: addr.detail_address.unwrap_or_default(),
+            line1: addr.detail_address.filter(|a| !a.is_empty()).or(addr.address).unwrap_or_default(),
             line2: addr.address2.filter(|s| !s.is_empty()),
             city: addr.city,
             state: addr.province,

@@ -51,7 +51,13 @@ pub struct Ebay {
 impl Ebay {
     pub fn new(http: HttpClient, auth_base: impl Into<String>, api_base: impl Into<String>) -> Self {
         let api_base = api_base.into();
-        Self { http, auth_base: auth_base.into(), identity_base: api_base.clone(), api_base, limits: RateLimits::default() }
+        Self {
+            http,
+            auth_base: auth_base.into(),
+            identity_base: api_base.clone(),
+            api_base,
+            limits: RateLimits::default(),
+        }
     }
 
     /// The Identity API host (`https://apiz.ebay.com` in production; the same host as the

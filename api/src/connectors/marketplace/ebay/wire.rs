@@ -292,7 +292,10 @@ mod tests {
 
     #[test]
     fn states() {
-        assert_eq!(market_state(Some("NONE_REQUESTED"), Some("PAID"), Some("NOT_STARTED")), MarketState::AwaitingShipment);
+        assert_eq!(
+            market_state(Some("NONE_REQUESTED"), Some("PAID"), Some("NOT_STARTED")),
+            MarketState::AwaitingShipment
+        );
         assert_eq!(market_state(None, Some("PAID"), Some("IN_PROGRESS")), MarketState::AwaitingShipment);
         assert_eq!(market_state(None, Some("PAID"), Some("FULFILLED")), MarketState::Shipped);
         assert_eq!(market_state(Some("CANCELED"), Some("PAID"), Some("NOT_STARTED")), MarketState::Cancelled);

@@ -5,7 +5,7 @@ use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::connectors::{
     ConnectorError,
-    marketplace::{Address, MarketOrder, MarketState, MarketOrderItem, parse_minor},
+    marketplace::{Address, MarketOrder, MarketOrderItem, MarketState, parse_minor},
 };
 
 #[derive(Deserialize)]
