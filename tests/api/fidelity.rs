@@ -269,7 +269,8 @@ async fn download_ok(app: &TestApp, s: &Session, platform: &str, account: &str) 
 crate::db_tests!(amazon_every_marketplace, ebay_user_id_captured);
 
 /// An Amazon seller selling in US, UK, DE, FR, ES and JP: every marketplace is found
-/// through the Sellers API and downloaded from its region's host.
+/// through the Sellers API and downloaded from its region's host, across pages whose
+/// pagination token expires.
 async fn amazon_every_marketplace(app: TestApp) {
     let s = app.sign_up("Seller", "amz-mkt@example.com").await;
     let account = crate::marketplaces::connect(&app, &s, "AMAZON").await;
@@ -282,8 +283,13 @@ async fn amazon_every_marketplace(app: TestApp) {
             .into_iter()
             .collect();
     assert_eq!(ids, expected, "{body}");
+    // The follow-up page's token has expired (24 h): the region is read again from the
+    // same watermark, and nothing is lost or doubled.
+    let fake = app.state.services.sandbox.as_ref().unwrap().amazon.clone();
+    *fake.expire_next_followups.lock().unwrap() = 1;
     let job = crate::marketplaces::download(&app, &s, &account).await;
     assert_eq!(job["status"], "SUCCEEDED", "{job}");
+    assert_eq!(*fake.expire_next_followups.lock().unwrap(), 0, "a follow-up met the expired token");
     let orders = all_orders(&app, &s).await;
     let seeded = app.state.services.sandbox.as_ref().unwrap().amazon.orders.lock().unwrap().len();
     assert_eq!(orders.len(), seeded, "every order of every marketplace");

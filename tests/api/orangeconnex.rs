@@ -296,6 +296,9 @@ async fn orangeconnex_whole_flow(app: TestApp) {
     assert_eq!(state["status"], "COMPLETED", "{state}");
     let put_away: i64 = state["lines"].as_array().unwrap().iter().map(|l| l["putAwayQuantity"].as_i64().unwrap()).sum();
     assert_eq!(put_away, 120);
+    let received: i64 =
+        state["lines"].as_array().unwrap().iter().map(|l| l["receivedQuantity"].as_i64().unwrap()).sum();
+    assert_eq!(received, 120, "OC's received counts are read: {state}");
 
     // 6. Stock: one row per warehouse.
     let refreshed = gql_ok(&app, &s, REFRESH, json!({ "a": account }), "refreshInventory").await;
@@ -365,7 +368,11 @@ async fn orangeconnex_whole_flow(app: TestApp) {
     let nameless = fixtures::gid(api::graphql::ids::Kind::Order, nameless);
     let set = app.gql(SET_CHANNEL, json!({ "ids": [nameless], "c": gb }), Some(&s.access)).await;
     assert_eq!(set["data"]["setOrderChannel"]["results"][0]["userErrors"], json!([]), "{set}");
-    app.gql(PUSH, json!({ "ids": [nameless] }), Some(&s.access)).await;
+    let at_once = app.gql(PUSH, json!({ "ids": [nameless] }), Some(&s.access)).await;
+    assert_eq!(
+        at_once["data"]["pushOrders"]["results"][0]["userErrors"][0]["code"], "EBAY_ID_MISSING",
+        "refused at push time: {at_once}"
+    );
     let mut refused = Value::Null;
     for _ in 0..200 {
         refused = order_state(&app, &s, &nameless).await;

@@ -284,6 +284,9 @@ pub struct AmazonFake {
     pub order_calls: Mutex<u32>,
     /// Answer the next N searchOrders calls with 429 + Retry-After: 1.
     pub throttle_next: Mutex<u32>,
+    /// The next N searchOrders follow-ups find their paginationToken expired, as if 24 hours
+    /// had passed since it was issued.
+    pub expire_next_followups: Mutex<u32>,
     /// Answer the next searchOrders call with a malformed body (HTTP 200).
     pub malformed_next: Mutex<bool>,
     /// `(orderId, body)` of every accepted confirmShipment.
@@ -394,6 +397,7 @@ impl AmazonFake {
             token_calls: Mutex::new(0),
             order_calls: Mutex::new(0),
             throttle_next: Mutex::new(0),
+            expire_next_followups: Mutex::new(0),
             malformed_next: Mutex::new(false),
             fulfillments: Mutex::new(Vec::new()),
             lose_next_writes: Mutex::new(0),
@@ -1124,7 +1128,13 @@ async fn search_orders(
             let found = lock(&fake.pages).get(token).cloned();
             match found {
                 Some(p) if p.region == region => {
-                    if p.expires <= Utc::now() {
+                    let forced = {
+                        let mut n = lock(&fake.expire_next_followups);
+                        let hit = *n > 0;
+                        *n = n.saturating_sub(1);
+                        hit
+                    };
+                    if forced || p.expires <= Utc::now() {
                         return invalid_input("The paginationToken has expired.", RATE);
                     }
                     if p.signature != signature(&pairs) {

@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use entity::{
-    channel,
-    enums::{ChannelProvider, FulfillmentStatus, MarketplaceState, WaybillStatus},
+    account, channel,
+    enums::{ChannelProvider, FulfillmentStatus, MarketplaceState, Platform, WaybillStatus},
     order, order_item, sku, waybill,
 };
 use sea_orm::{
@@ -98,6 +98,30 @@ impl Fulfilment {
         let channels = channels_of(&txn, org, &channel_ids).await?;
         let existing = active_waybills(&txn, &order_ids).await?;
         let edited_before = last_edited_cancelled(&txn, &order_ids).await?;
+        // OrangeConnex wants the eBay seller's user id with eBay orders: refused here when
+        // the account has none, before anything is placed.
+        let oc_ebay_accounts: Vec<Uuid> = orders
+            .values()
+            .filter(|o| o.platform == Platform::Ebay)
+            .filter(|o| {
+                o.channel_id.and_then(|c| channels.get(&c)).is_some_and(|c| c.provider == ChannelProvider::Orangeconnex)
+            })
+            .map(|o| o.account_id)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let ebay_accounts: HashMap<Uuid, account::Model> = if oc_ebay_accounts.is_empty() {
+            HashMap::new()
+        } else {
+            account::Entity::find()
+                .filter(account::Column::Id.is_in(oc_ebay_accounts))
+                .filter(account::Column::OrganizationId.eq(org))
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(|a| (a.id, a))
+                .collect()
+        };
 
         let now = Utc::now();
         let mut results = Vec::with_capacity(ids.len());
@@ -146,7 +170,16 @@ impl Fulfilment {
                 errors.extend(e);
             }
             if ch.provider == ChannelProvider::Orangeconnex {
-                errors.extend(crate::domain::warehouse::outbound::check(o, &snap, ch, &refs));
+                use crate::domain::warehouse::outbound;
+                errors.extend(outbound::check(o, &snap, ch, &refs));
+                let acc = ebay_accounts.get(&o.account_id);
+                if o.platform == Platform::Ebay && acc.and_then(outbound::ebay_user_id).is_none() {
+                    errors.push(UserError::new(
+                        UserErrorCode::EbayIdMissing,
+                        &["input", "orderIds"],
+                        outbound::ebay_id_missing(acc),
+                    ));
+                }
             }
             if errors.is_empty() {
                 ready.push((o, snap, ch.id));

@@ -231,13 +231,7 @@ impl LogisticsProvider for OrangeConnexProvider {
             let source = if o.platform == Platform::Ebay {
                 let acc = accounts.get(&o.account_id);
                 let Some(seller_id) = acc.and_then(ebay_user_id) else {
-                    out.push(Some(Err(Refusal {
-                        code: UserErrorCode::EbayIdMissing,
-                        message: format!(
-                            "OrangeConnex needs the seller's eBay user id (ebayId) for eBay orders, and eBay account {} has none on record; reconnect it so Shipgate reads its eBay username, then push again.",
-                            acc.map_or("(unknown)", |a| a.name.as_str())
-                        ),
-                    })));
+                    out.push(Some(Err(Refusal { code: UserErrorCode::EbayIdMissing, message: ebay_id_missing(acc) })));
                     continue;
                 };
                 OrderSource::Ebay { seller_id, order_id: o.platform_order_id.clone() }
@@ -427,6 +421,14 @@ impl LogisticsProvider for OrangeConnexProvider {
 
 /// The seller's eBay user id for OC's `ebayId`: the account's eBay username, else its
 /// external id; `None` when neither is known (blank counts as unknown).
+/// Why an eBay order of this account cannot go to OrangeConnex without an `ebayId`.
+pub fn ebay_id_missing(acc: Option<&entity::account::Model>) -> String {
+    format!(
+        "OrangeConnex needs the seller's eBay user id (ebayId) for eBay orders, and eBay account {} has none on record; reconnect it so Shipgate reads its eBay username, then push again.",
+        acc.map_or("(unknown)", |a| a.name.as_str())
+    )
+}
+
 pub fn ebay_user_id(acc: &entity::account::Model) -> Option<String> {
     [acc.platform_user_name.as_deref(), acc.external_account_id.as_deref()]
         .into_iter()
