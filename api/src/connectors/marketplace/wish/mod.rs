@@ -124,28 +124,15 @@ impl Marketplace for Wish {
         };
         let url = format!("{}/api/v3/orders", self.base);
         let limit = PAGE_SIZE.to_string();
-        let resp = self
-            .http
-            .send_idempotent(
-                || {
-                    self.http.raw().get(&url).bearer_auth(access_token.expose_secret()).query(&[
-                        ("updated_at_min", cursor.min.as_str()),
-                        ("sort_by", "updated_at.asc"),
-                        ("limit", limit.as_str()),
-                    ])
-                },
-                |r| async move {
-                    let status = r.status().as_u16();
-                    let body = r.bytes().await.unwrap_or_default();
-                    wire::unwrap_envelope::<serde_json::Value>(status, &body, false).err().unwrap_or_else(|| {
-                        ConnectorError::Rejected { code: status.to_string(), message: "unexpected response".into() }
-                    })
-                },
+        let data = self
+            .get_data(
+                access_token,
+                &url,
+                &[("updated_at_min", cursor.min.as_str()), ("sort_by", "updated_at.asc"), ("limit", limit.as_str())],
             )
             .await?;
-        let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(|e| ConnectorError::Transient(e.without_url().to_string()))?;
-        let raw: Vec<wire::Order> = wire::unwrap_envelope(status, &body, false)?;
+        let raw: Vec<wire::Order> =
+            serde_json::from_value(data).map_err(|e| ConnectorError::Decode(format!("orders page: {e}")))?;
         let full_page = raw.len() >= PAGE_SIZE;
         let mut orders = Vec::with_capacity(raw.len());
         for o in raw {
