@@ -12,6 +12,7 @@ pub mod fulfilment;
 pub mod ids;
 pub mod introspection;
 pub mod labels;
+pub mod limits;
 pub mod loaders;
 pub mod node;
 pub mod orders;

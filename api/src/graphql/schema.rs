@@ -9,6 +9,7 @@ use super::{
     fulfilment::FulfilmentMutation,
     introspection::RefuseIntrospection,
     labels::{LabelMutation, LabelQuery},
+    limits::RequestLimits,
     node::NodeQuery,
     orders::{OrderMutation, OrderQuery},
     reports::ReportQuery,
@@ -53,7 +54,10 @@ pub struct Mutation(
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 fn builder(limits: &Limits, prod: bool) -> SchemaBuilder<Query, Mutation, Subscription> {
+    // RequestLimits first: it measures the text before the parser (or any other
+    // extension) recurses into it.
     let b = Schema::build(Query::default(), Mutation::default(), Subscription)
+        .extension(RequestLimits)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .limit_recursive_depth(limits.recursive_depth)
