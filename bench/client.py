@@ -24,7 +24,8 @@ class Client:
                             'password:"benchmark password 1"}) { accessToken } }')["signUp"]["accessToken"]
 
     def connect_ebay(self):
-        """startAccountAuthorization → the fake's consent page → agree → our callback."""
+        """startAccountAuthorization → the fake's consent page → agree → completeAccountAuthorization
+        with the state and code the callback hands over (as the SPA does)."""
         r = self.gql('mutation { startAccountAuthorization(input:{platform: EBAY, name:"bench"}) '
                      '{ account { id } authorizationUrl } }')["startAccountAuthorization"]
         url = r["authorizationUrl"]
@@ -35,7 +36,12 @@ class Client:
         conn = http.client.HTTPConnection(u.netloc)
         conn.request("POST", u.path.replace("/oauth2/authorize", "/oauth2/consent"), urllib.parse.urlencode(fields),
                      {"content-type": "application/x-www-form-urlencoded"})
-        urllib.request.urlopen(conn.getresponse().getheader("location")).read()
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(conn.getresponse().getheader("location")).query)
+        done = self.gql('mutation($i: CompleteAccountAuthorizationInput!) { completeAccountAuthorization(input: $i) '
+                        '{ account { status } userErrors { message } } }',
+                        {"i": {"platform": "EBAY", "state": q["state"][0], "code": q["code"][0]}})
+        if done["completeAccountAuthorization"]["userErrors"]:
+            raise SystemExit(f"authorization failed: {done}")
         return r["account"]["id"]
 
     def download(self, account):

@@ -326,22 +326,16 @@ impl Application {
         let router = self.router();
         let shutdown = self.state.services.shutdown.clone();
         let token = shutdown.clone();
-        // Nagle off: a response written in pieces must not wait out the peer's delayed ACK
-        // (up to 40 ms a request on keep-alive connections).
-        let listener = axum::serve::ListenerExt::tap_io(self.listener, |stream: &mut tokio::net::TcpStream| {
-            if let Err(e) = stream.set_nodelay(true) {
-                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        let header_read_timeout =
+            Duration::from_secs(self.state.services.settings.limits.header_read_timeout_secs.max(1));
+        let serve = serve_http(self.listener, router, header_read_timeout, async move {
+            tokio::select! {
+                () = signal => {},
+                () = token.cancelled() => {},
             }
+            tracing::info!("shutdown requested: draining");
+            token.cancel();
         });
-        let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                tokio::select! {
-                    () = signal => {},
-                    () = token.cancelled() => {},
-                }
-                tracing::info!("shutdown requested: draining");
-                token.cancel();
-            });
         let lease = chrono::Duration::seconds(i64::try_from(self.state.services.settings.job_lease_secs).unwrap_or(60));
         let runner =
             jobs::handlers::register(Runner::new(self.state.services.db.clone()).lease(lease), &self.state.services);
@@ -362,6 +356,81 @@ impl Application {
         }
         result
     }
+}
+
+/// Serves `router` over HTTP/1.1 (upgrades allowed, for WebSocket) until `signal`, then
+/// stops accepting and lets every connection finish its request: what
+/// `axum::serve(…).with_graceful_shutdown(…)` does, plus hyper's header read timeout
+/// (a connection that has not sent a whole request head `header_read_timeout` after it
+/// opened or after its previous response is closed: slowloris, half-open and idle
+/// connections no longer live forever), which `axum::serve` cannot set. The peer address
+/// reaches handlers as `ConnectInfo<SocketAddr>`.
+async fn serve_http(
+    listener: TcpListener,
+    router: Router,
+    header_read_timeout: Duration,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use tower::ServiceExt;
+
+    let connections = TaskTracker::new();
+    let draining = CancellationToken::new();
+    let mut signal = std::pin::pin!(signal);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut signal => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionRefused
+                        | std::io::ErrorKind::ConnectionAborted
+                        | std::io::ErrorKind::ConnectionReset
+                ) => continue,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::error!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            },
+        };
+        // Nagle off: a response written in pieces must not wait out the peer's delayed ACK
+        // (up to 40 ms a request on keep-alive connections).
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+        let router = router.clone();
+        let draining = draining.clone();
+        connections.spawn(async move {
+            let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                router.clone().oneshot(req.map(axum::body::Body::new))
+            });
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_read_timeout);
+            let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service).with_upgrades();
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                result = conn.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::debug!(error = %e, %peer, "connection ended with an error");
+                    }
+                    return;
+                }
+                () = draining.cancelled() => {}
+            }
+            conn.as_mut().graceful_shutdown();
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, %peer, "connection ended with an error while draining");
+            }
+        });
+    }
+    drop(listener);
+    draining.cancel();
+    connections.close();
+    connections.wait().await;
+    Ok(())
 }
 
 /// Every minute, enqueue downloads for accounts not synced within the interval.

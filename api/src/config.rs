@@ -72,8 +72,9 @@ pub struct Settings {
     /// How long a worker holds a job without renewing (`SHIPGATE_JOB_LEASE_SECS`, default
     /// 60): after a crash its jobs resume elsewhere once this lapses.
     pub job_lease_secs: u64,
-    /// Where `/oauth/callback/{platform}` sends the browser when authorization ends
-    /// (`?account=<id>&status=connected|error&message=…` is appended).
+    /// Where `/oauth/callback/{platform}` sends the browser when consent ends
+    /// (`?status=authorized&platform=…&state=…&code=…` for `completeAccountAuthorization`,
+    /// or `?status=error&platform=…&message=…`, is appended).
     pub spa_url: Option<String>,
     pub ebay: EbaySettings,
     /// AliExpress IOP gateway, e.g. `https://api-sg.aliexpress.com` (sellers bring their own app).
@@ -145,6 +146,9 @@ pub struct Limits {
     pub recursive_depth: usize,
     pub page_size: u64,
     pub request_timeout_secs: u64,
+    /// A connection that has not sent a whole request head this long after opening (or
+    /// after its previous response) is closed: slowloris and half-open connections.
+    pub header_read_timeout_secs: u64,
     /// Concurrent argon2 computations (each needs ~19 MiB).
     pub password_hash_permits: usize,
 }
@@ -159,6 +163,7 @@ impl Default for Limits {
             recursive_depth: 64,
             page_size: 100,
             request_timeout_secs: 15,
+            header_read_timeout_secs: 10,
             password_hash_permits: 8,
         }
     }

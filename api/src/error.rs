@@ -18,6 +18,10 @@ pub enum ErrorCode {
     Conflict,
     RateLimited,
     Internal,
+    /// A provider (marketplace, warehouse) could not be reached, or its circuit is open.
+    ProviderUnavailable,
+    /// The request ran out of time (`limits.request_timeout_secs`) and was stopped.
+    Timeout,
 }
 
 impl ErrorCode {
@@ -30,6 +34,8 @@ impl ErrorCode {
             Self::Conflict => "CONFLICT",
             Self::RateLimited => "RATE_LIMITED",
             Self::Internal => "INTERNAL",
+            Self::ProviderUnavailable => "PROVIDER_UNAVAILABLE",
+            Self::Timeout => "TIMEOUT",
         }
     }
 }
@@ -124,6 +130,10 @@ pub enum UserErrorCode {
     CarrierNotAccepted,
     /// Write-back: the marketplace refused the tracking update.
     WriteBackRejected,
+    /// Account authorization: the consent round's `state` expired; start the authorization again.
+    AuthorizationExpired,
+    /// Account authorization: the consent round's `state` was already completed; start a new one.
+    AuthorizationUsed,
 }
 
 impl UserErrorCode {
@@ -180,6 +190,10 @@ impl DomainError {
             Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound => ErrorCode::NotFound,
+            // A provider outage reaching the top level (a query) is no fault of the input.
+            Self::User(e) if e.len() == 1 && e[0].code == UserErrorCode::ProviderUnavailable => {
+                ErrorCode::ProviderUnavailable
+            }
             Self::BadInput { .. } | Self::User(_) => ErrorCode::BadUserInput,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::RateLimited { .. } => ErrorCode::RateLimited,

@@ -36,6 +36,10 @@ pub struct Model {
     pub credentials_key_version: Option<i32>,
     #[sea_orm(column_type = "String(StringLen::N(64))", unique)]
     pub oauth_state: Option<String>,
+    /// The user (or API key) who opened the current consent round: only they may complete it.
+    pub oauth_started_by: Option<Uuid>,
+    /// Until when `oauth_state` may be completed; `None` once used (or never opened).
+    pub oauth_state_expires_at: Option<DateTimeUtc>,
     pub access_token_expires_at: Option<DateTimeUtc>,
     pub refresh_token_expires_at: Option<DateTimeUtc>,
     pub sync_watermark: Option<DateTimeUtc>,

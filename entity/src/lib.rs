@@ -16,6 +16,7 @@ pub mod inventory_snapshot;
 pub mod job;
 pub mod label_file;
 pub mod label_template;
+pub mod login_throttle;
 pub mod membership;
 pub mod order;
 pub mod order_item;

@@ -10,6 +10,8 @@ mod m20261123_000005_labels;
 mod m20261123_000006_reporting;
 mod m20261123_000007_orangeconnex;
 mod m20261206_000008_provider_fidelity;
+mod m20261206_000009_login_throttle;
+mod m20261206_000010_oauth_binding;
 
 pub struct Migrator;
 
@@ -25,6 +27,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_reporting::Migration),
             Box::new(m20261123_000007_orangeconnex::Migration),
             Box::new(m20261206_000008_provider_fidelity::Migration),
+            Box::new(m20261206_000009_login_throttle::Migration),
+            Box::new(m20261206_000010_oauth_binding::Migration),
         ]
     }
 }

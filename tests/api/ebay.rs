@@ -1,4 +1,5 @@
-//! eBay end to end over real HTTP: consent page → callback → ACTIVE account, paged
+//! eBay end to end over real HTTP: consent page → callback → completeAccountAuthorization
+//! → ACTIVE account, paged
 //! download from the fake eBay into the database, idempotent re-download, token refresh
 //! mid-download and under concurrency, 429 + Retry-After, revoked consent, malformed
 //! pages, credential binding and log secrecy.
@@ -21,8 +22,23 @@ const DOWNLOAD: &str = "mutation($ids: [ID!]!) { downloadOrders(input: { account
 const JOB: &str = "query($id: ID!) { node(id: $id) { ... on Job { status attempts lastError progress } } }";
 const ACCOUNT: &str = "query($id: ID!) { node(id: $id) { ... on Account { status hasCredentials accessTokenExpiresAt refreshTokenExpiresAt needsReauthorizationSoon lastSyncedAt lastSyncError syncWatermark } } }";
 
-/// Connects an eBay account through the fake's consent page, like a seller would.
+/// Connects an eBay account through the fake's consent page, like a seller would, and
+/// finishes it as the SPA does: `completeAccountAuthorization` with the user's token.
 pub(crate) async fn connect(app: &TestApp, s: &Session, name: &str) -> String {
+    let (account_id, callback) = consent(app, s, name).await;
+    let fields = crate::oauth_binding::callback_page(app, &callback).await;
+    let done = crate::oauth_binding::complete(app, s, &fields).await;
+    assert_eq!(done["data"]["completeAccountAuthorization"]["userErrors"], json!([]), "{done}");
+    assert_eq!(done["data"]["completeAccountAuthorization"]["account"]["status"], "ACTIVE", "{done}");
+    // The round is single-use.
+    let again = crate::oauth_binding::complete(app, s, &fields).await;
+    assert_eq!(again["data"]["completeAccountAuthorization"]["userErrors"][0]["code"], "AUTHORIZATION_USED", "{again}");
+    account_id
+}
+
+/// Starts an eBay authorization as `s` and presses "I Agree" on the fake's consent page:
+/// (account id, the callback URL eBay sends the browser to).
+pub(crate) async fn consent(app: &TestApp, s: &Session, name: &str) -> (String, String) {
     let body = app.gql(START, json!({ "n": name }), Some(&s.access)).await;
     let p = &body["data"]["startAccountAuthorization"];
     assert_eq!(p["userErrors"], json!([]), "{body}");
@@ -30,9 +46,15 @@ pub(crate) async fn connect(app: &TestApp, s: &Session, name: &str) -> String {
     let account_id = p["account"]["id"].as_str().unwrap().to_owned();
     let url = p["authorizationUrl"].as_str().unwrap().to_owned();
     assert!(url.contains("redirect_uri=Shipgate_Sandbox-Shipgate-SBX-RuName"), "{url}");
+    let callback = agree(&url, "agree").await;
+    assert!(callback.starts_with(&app.url("/oauth/callback/ebay")), "{callback}");
+    (account_id, callback)
+}
 
+/// Answers an eBay consent page (`decision`: agree or decline): the redirect target.
+pub(crate) async fn agree(url: &str, decision: &str) -> String {
     let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let page = browser.get(&url).send().await.unwrap();
+    let page = browser.get(url).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("I Agree"));
@@ -48,20 +70,13 @@ pub(crate) async fn connect(app: &TestApp, s: &Session, name: &str) -> String {
             ("client_id", field("client_id")),
             ("state", field("state")),
             ("scope", field("scope")),
-            ("decision", "agree".into()),
+            ("decision", decision.into()),
         ])
         .send()
         .await
         .unwrap();
     assert_eq!(agreed.status(), 303, "{:?}", agreed.text().await);
-    let callback = agreed.headers()["location"].to_str().unwrap().to_owned();
-    assert!(callback.starts_with(&app.url("/oauth/callback/ebay")), "{callback}");
-    let done = browser.get(&callback).send().await.unwrap();
-    assert_eq!(done.status(), 200);
-    assert!(done.text().await.unwrap().contains("Account connected"));
-    // The callback is single-use.
-    assert_eq!(browser.get(&callback).send().await.unwrap().status(), 400);
-    account_id
+    agreed.headers()["location"].to_str().unwrap().to_owned()
 }
 
 async fn wait_job(app: &TestApp, s: &Session, job_id: &str) -> Value {

@@ -58,6 +58,8 @@ pub async fn account(app: &TestApp, org: Uuid) -> Uuid {
         credentials_nonce: Set(None),
         credentials_key_version: Set(None),
         oauth_state: Set(None),
+        oauth_started_by: Set(None),
+        oauth_state_expires_at: Set(None),
         access_token_expires_at: Set(None),
         refresh_token_expires_at: Set(None),
         sync_watermark: Set(None),

@@ -49,7 +49,7 @@ fn attr(tag: &str, name: &str) -> Option<String> {
 }
 
 /// Loads a consent page, presses its "I Agree" button and returns the redirect target.
-async fn agree(browser: &reqwest::Client, consent_url: &str) -> String {
+pub(crate) async fn agree(browser: &reqwest::Client, consent_url: &str) -> String {
     let page = browser.get(consent_url).send().await.unwrap();
     assert_eq!(page.status(), 200, "consent page {consent_url}");
     let html = page.text().await.unwrap();
@@ -80,7 +80,21 @@ async fn agree(browser: &reqwest::Client, consent_url: &str) -> String {
     resp.headers()["location"].to_str().unwrap().to_owned()
 }
 
+/// Connects an account of `platform` like a seller does, and finishes it as the SPA does:
+/// `completeAccountAuthorization` with the user's token.
 pub(crate) async fn connect(app: &TestApp, s: &Session, platform: &str) -> String {
+    let (account_id, callback) = consent(app, s, platform).await;
+    let fields = crate::oauth_binding::callback_page(app, &callback).await;
+    let done = crate::oauth_binding::complete(app, s, &fields).await;
+    assert_eq!(done["data"]["completeAccountAuthorization"]["userErrors"], json!([]), "{done}");
+    let acc = app.gql(ACCOUNT, json!({ "id": account_id }), Some(&s.access)).await;
+    assert_eq!(acc["data"]["node"]["status"], "ACTIVE", "{acc}");
+    account_id
+}
+
+/// Starts an authorization of `platform` as `s` (registering the seller's own app where
+/// the platform works that way) and presses "I Agree": (account id, callback URL).
+pub(crate) async fn consent(app: &TestApp, s: &Session, platform: &str) -> (String, String) {
     let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let body = app.gql(START, json!({ "p": platform, "n": format!("{platform} store") }), Some(&s.access)).await;
     let p = body["data"]["startAccountAuthorization"].clone();
@@ -112,14 +126,7 @@ pub(crate) async fn connect(app: &TestApp, s: &Session, platform: &str) -> Strin
     };
     let callback = agree(&browser, &consent_url).await;
     assert!(callback.starts_with(&app.url(&format!("/oauth/callback/{}", platform.to_lowercase()))), "{callback}");
-    let done = browser.get(&callback).send().await.unwrap();
-    let status = done.status();
-    let text = done.text().await.unwrap();
-    assert_eq!(status, 200, "{text}");
-    assert!(text.contains("Account connected"), "{text}");
-    let acc = app.gql(ACCOUNT, json!({ "id": account_id }), Some(&s.access)).await;
-    assert_eq!(acc["data"]["node"]["status"], "ACTIVE", "{acc}");
-    account_id
+    (account_id, callback)
 }
 
 pub(crate) async fn download(app: &TestApp, s: &Session, account_id: &str) -> Value {

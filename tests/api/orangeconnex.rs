@@ -69,8 +69,9 @@ async fn connect(app: &TestApp, s: &Session, name: &str, seller: &str) -> String
     let callback = approved.headers()["location"].to_str().unwrap().to_owned();
     assert!(callback.starts_with(&app.url("/oauth/callback/orangeconnex")), "{callback}");
     assert!(callback.contains("act=getAuthorizationCode"), "{callback}");
-    let done = browser.get(&callback).send().await.unwrap();
-    assert_eq!(done.status(), 200, "{:?}", done.text().await);
+    let fields = crate::oauth_binding::callback_page(app, &callback).await;
+    let done = crate::oauth_binding::complete(app, s, &fields).await;
+    assert_eq!(done["data"]["completeAccountAuthorization"]["userErrors"], json!([]), "{done}");
     account
 }
 

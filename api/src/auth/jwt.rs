@@ -33,6 +33,10 @@ pub struct Claims {
     pub nbf: i64,
     pub exp: i64,
     pub jti: Uuid,
+    /// The session (refresh-token family) the token was issued for: checked on each
+    /// request, so ending the session ends its access tokens too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -81,6 +85,7 @@ impl JwtCodec {
         role: Role,
         staff: bool,
         ver: i32,
+        sid: Option<Uuid>,
     ) -> Result<Issued, jsonwebtoken::errors::Error> {
         let now = Utc::now();
         let exp = now + chrono::Duration::seconds(self.ttl_secs);
@@ -96,6 +101,7 @@ impl JwtCodec {
             nbf: now.timestamp(),
             exp: exp.timestamp(),
             jti: Uuid::now_v7(),
+            sid,
         };
         let mut header = Header::new(ALG);
         header.typ = Some(TYP.into());
@@ -150,7 +156,7 @@ mod tests {
     #[test]
     fn round_trip() {
         let c = codec();
-        let issued = c.issue(Uuid::now_v7(), Uuid::now_v7(), Role::Admin, false, 3);
+        let issued = c.issue(Uuid::now_v7(), Uuid::now_v7(), Role::Admin, false, 3, None);
         let Ok(issued) = issued else { panic!("issue failed") };
         let claims = c.verify(&issued.token);
         assert!(matches!(claims, Ok(ref cl) if cl.role == Role::Admin && cl.ver == 3));

@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::Tenant,
+    domain::validate,
     error::{DomainError, DomainResult},
 };
 
@@ -123,13 +124,13 @@ impl Reports {
     }
 
     /// The tenant's orders matching `f` (a `WHERE` on a fresh `SELECT … FROM orders`).
-    fn base(&self, tenant: Tenant, f: &StatsFilter) -> SelectStatement {
+    fn base(&self, tenant: Tenant, f: &StatsFilter) -> DomainResult<SelectStatement> {
         let mut q = Query::select();
         q.from(order::Entity).and_where(Expr::col(order::Column::OrganizationId).eq(tenant.id()));
-        if let Some(from) = f.from {
+        if let Some(from) = validate::instant(f.from, "from")? {
             q.and_where(Expr::cust(ORDER_DATE).gte(from));
         }
-        if let Some(to) = f.to {
+        if let Some(to) = validate::instant(f.to, "to")? {
             q.and_where(Expr::cust(ORDER_DATE).lt(to));
         }
         if let Some(ids) = &f.account_ids {
@@ -138,7 +139,7 @@ impl Reports {
         if let Some(p) = &f.platforms {
             q.and_where(Expr::col(order::Column::Platform).is_in(p.iter().map(ActiveEnum::to_value)));
         }
-        q
+        Ok(q)
     }
 
     async fn rows(&self, q: &SelectStatement) -> DomainResult<Vec<QueryResult>> {
@@ -157,7 +158,7 @@ impl Reports {
         dims.sort();
         dims.dedup();
         let backend = self.backend();
-        let mut q = self.base(tenant, f);
+        let mut q = self.base(tenant, f)?;
         for d in &dims {
             let expr = match d {
                 Dimension::Day => day_of(backend, ORDER_DATE),
@@ -220,7 +221,7 @@ impl Reports {
 
     /// Orders whose last push failed, per error code (`lastErrorCode`), most frequent first.
     pub async fn push_failure_reasons(&self, tenant: Tenant, f: &StatsFilter) -> DomainResult<Vec<CodeCount>> {
-        let mut q = self.base(tenant, f);
+        let mut q = self.base(tenant, f)?;
         q.and_where(Expr::col(order::Column::FulfillmentStatus).eq(FulfillmentStatus::PushFailed.to_value()))
             .expr_as(Expr::cust("COALESCE(last_error_code, 'UNKNOWN')"), Alias::new("code"))
             .expr_as(Func::count(Expr::col(Asterisk)), Alias::new("n"))
@@ -235,12 +236,12 @@ impl Reports {
     pub async fn shipped_per_day(&self, tenant: Tenant, f: &StatsFilter) -> DomainResult<Vec<DayCount>> {
         let backend = self.backend();
         let unfiltered = StatsFilter { from: None, to: None, ..f.clone() };
-        let mut q = self.base(tenant, &unfiltered);
+        let mut q = self.base(tenant, &unfiltered)?;
         q.and_where(Expr::col(order::Column::ShippedAt).is_not_null());
-        if let Some(from) = f.from {
+        if let Some(from) = validate::instant(f.from, "from")? {
             q.and_where(Expr::col(order::Column::ShippedAt).gte(from));
         }
-        if let Some(to) = f.to {
+        if let Some(to) = validate::instant(f.to, "to")? {
             q.and_where(Expr::col(order::Column::ShippedAt).lt(to));
         }
         let day = day_of(backend, "shipped_at");

@@ -13,7 +13,9 @@ use super::{
 };
 use secrecy::SecretString;
 
-use crate::domain::accounts::{AmazonSelfAuthorization, AuthorizationStart, SellerApp, needs_reauthorization_soon};
+use crate::domain::accounts::{
+    AmazonSelfAuthorization, AuthorizationCallback, AuthorizationStart, SellerApp, needs_reauthorization_soon,
+};
 
 pub struct Account(pub account::Model);
 
@@ -140,7 +142,8 @@ pub struct ConnectAmazonAccountInput {
 #[derive(SimpleObject)]
 pub struct StartAccountAuthorizationPayload {
     pub account: Option<Account>,
-    /// Open this in a browser; the platform sends the seller back to `/oauth/callback/{platform}`.
+    /// Open this in a browser; the platform sends the seller back to `/oauth/callback/{platform}`,
+    /// which hands `state` and `code` to the SPA for `completeAccountAuthorization`.
     pub authorization_url: Option<String>,
     /// AliExpress and Wish: register this redirect URL with your app before opening the page.
     pub redirect_url: Option<String>,
@@ -159,6 +162,19 @@ pub struct ReauthorizeAccountInput {
     pub app_key: Option<String>,
     #[graphql(secret)]
     pub app_secret: Option<String>,
+}
+
+/// What `/oauth/callback/{platform}` hands the SPA (query parameters `platform`, `state`,
+/// `code` and, from Amazon, `sellingPartnerId`).
+#[derive(InputObject)]
+pub struct CompleteAccountAuthorizationInput {
+    pub platform: Platform,
+    pub state: String,
+    /// The platform's authorization code. Spent once, never stored or returned.
+    #[graphql(secret)]
+    pub code: String,
+    /// Amazon: the `selling_partner_id` the consent page returned.
+    pub selling_partner_id: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -262,6 +278,27 @@ impl AccountMutation {
             _ => None,
         };
         Ok(start_payload(payload(s.accounts.reauthorize(a, id, seller_app).await)?))
+    }
+
+    /// Finishes a consent round with the `state` and `code` the platform sent back (the
+    /// callback passes them to the SPA). Only the user (or API key) that started the round
+    /// may complete it: anyone else gets NOT_FOUND, as for an unknown state. An expired or
+    /// already completed round answers `AUTHORIZATION_EXPIRED` / `AUTHORIZATION_USED`.
+    async fn complete_account_authorization(
+        &self,
+        ctx: &Context<'_>,
+        input: CompleteAccountAuthorizationInput,
+    ) -> ApiResult<AccountPayload> {
+        let s = services(ctx)?;
+        let a = actor(ctx)?;
+        let callback = AuthorizationCallback {
+            platform: input.platform.into(),
+            state: input.state,
+            code: SecretString::from(input.code),
+            seller_id: input.selling_partner_id,
+        };
+        let (acc, user_errors) = payload(s.accounts.complete_authorization(a, callback).await)?;
+        Ok(AccountPayload { account: acc.map(Account), user_errors })
     }
 
     /// Connects a self-authorized Amazon seller (seller id, marketplace id, refresh token).

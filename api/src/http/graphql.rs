@@ -28,7 +28,13 @@ use crate::{
 };
 
 fn reject(status: StatusCode, code: ErrorCode, message: &str) -> Response {
-    (status, Json(error_body(code, message))).into_response()
+    let mut resp = (status, Json(error_body(code, message))).into_response();
+    // The rest of an oversized body is never read, so the connection cannot carry another
+    // request: say so, or a keep-alive client sends its next request into a closed socket.
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        resp.headers_mut().insert(header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+    }
+    resp
 }
 
 /// The largest file a multipart request may carry (clearance papers).
@@ -136,6 +142,11 @@ pub async fn post_graphql(State(state): State<AppState>, req: axum::extract::Req
         request = request.data(Loaders::new(services, a));
     }
     request = request.data(RequestCtx { actor, request_id });
+    if let Some(axum::extract::ConnectInfo(peer)) =
+        parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+    {
+        request = request.data(crate::graphql::auth::ClientAddr(peer.ip()));
+    }
 
     let started = Instant::now();
     let mut response = state.schema.execute(request).await;

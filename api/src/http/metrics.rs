@@ -1,5 +1,6 @@
 //! Prometheus text metrics: GraphQL requests and latencies by operation name and
-//! outcome. Kept in-process (a few counters behind a mutex); the label set is capped so
+//! outcome, requests stopped by the time limit, and each provider circuit breaker's state
+//! (per provider and seller account). Kept in-process (a few counters behind a mutex); the label set is capped so
 //! arbitrary client operation names cannot grow memory without bound.
 
 use std::{collections::HashMap, fmt::Write, sync::Mutex, time::Duration};
@@ -23,6 +24,8 @@ pub struct Metrics {
     series: Mutex<HashMap<(String, &'static str), Series>>,
     /// SQL statements executed through the server's connection pool.
     pub db_statements: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// GraphQL requests stopped by the time limit, by the code answered.
+    timeouts: Mutex<HashMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -45,8 +48,27 @@ impl Metrics {
         }
     }
 
+    /// A GraphQL request was stopped by the time limit and answered `code`.
+    pub fn timed_out(&self, code: crate::error::ErrorCode) {
+        if let Ok(mut map) = self.timeouts.lock() {
+            *map.entry(code.as_str()).or_default() += 1;
+        }
+    }
+
     pub fn render(&self) -> String {
         let mut out = String::new();
+        render_breakers(&mut out);
+        out.push_str(
+            "# HELP shipgate_graphql_timeouts_total GraphQL requests stopped by the time limit, by code answered.\n",
+        );
+        out.push_str("# TYPE shipgate_graphql_timeouts_total counter\n");
+        if let Ok(map) = self.timeouts.lock() {
+            let mut codes: Vec<_> = map.iter().collect();
+            codes.sort();
+            for (code, n) in codes {
+                let _ = writeln!(out, "shipgate_graphql_timeouts_total{{code=\"{code}\"}} {n}");
+            }
+        }
         out.push_str("# HELP shipgate_db_statements_total SQL statements executed.\n");
         out.push_str("# TYPE shipgate_db_statements_total counter\n");
         let _ = writeln!(
@@ -89,6 +111,52 @@ impl Metrics {
         }
         out
     }
+}
+
+/// Each provider breaker: state (0 closed, 1 open, 2 half-open), consecutive failures,
+/// openings and calls refused while open.
+fn render_breakers(out: &mut String) {
+    let stats = crate::connectors::http::breaker_stats();
+    type Series = (&'static str, &'static str, &'static str, fn(&crate::connectors::http::BreakerStat) -> u64);
+    let series: [Series; 4] = [
+        (
+            "shipgate_provider_circuit_state",
+            "gauge",
+            "Provider circuit breaker per provider and seller account: 0 closed, 1 open, 2 half-open.",
+            |s| u64::from(s.phase.as_metric()),
+        ),
+        (
+            "shipgate_provider_consecutive_failures",
+            "gauge",
+            "Consecutive failed provider calls (transport errors, timeouts, 5xx).",
+            |s| u64::from(s.consecutive_failures),
+        ),
+        ("shipgate_provider_circuit_opened_total", "counter", "Times the provider circuit opened.", |s| s.opened_total),
+        (
+            "shipgate_provider_calls_refused_total",
+            "counter",
+            "Provider calls refused without being sent because the circuit was open.",
+            |s| s.refused_total,
+        ),
+    ];
+    for (name, kind, help, value) in series {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        for s in &stats {
+            let _ = writeln!(
+                out,
+                "{name}{{provider=\"{}\",account=\"{}\"}} {}",
+                label(&s.provider),
+                label(&s.account),
+                value(s)
+            );
+        }
+    }
+}
+
+/// A label value: `[A-Za-z0-9_.:-]` only, at most 64 chars.
+fn label(v: &str) -> String {
+    v.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-')).take(64).collect()
 }
 
 fn outcome(ok: bool) -> &'static str {

@@ -21,11 +21,10 @@ use axum::{
 use tower_http::{
     cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 
-use crate::app::AppState;
+use crate::{app::AppState, connectors, error::ErrorCode};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -35,14 +34,12 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphiql::get_graphql).post(graphql::post_graphql))
         // JSON requests are held to `limits.body_bytes` in the handler.
         .layer(DefaultBodyLimit::max(limits.body_bytes.max(graphql::MULTIPART_BODY_BYTES)))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(limits.request_timeout_secs),
-        ));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), deadline));
 
     Router::new()
         .merge(graphql)
         .route("/graphql/ws", get(ws::upgrade))
+        .route("/graphiql/assets/{package}/{file}", get(graphiql::get_asset))
         .route("/oauth/callback/{platform}", get(oauth::callback))
         .route("/labels/{file}", get(labels::download))
         .route("/inbound-files/{token}", get(inbound_files::download))
@@ -66,6 +63,44 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+/// The time limit of a GraphQL request (`limits.request_timeout_secs`), answered in
+/// GraphQL's shape: `RATE_LIMITED` when it was waiting for a provider's quota,
+/// `PROVIDER_UNAVAILABLE` when waiting for a provider's answer, else `TIMEOUT`. Inside it,
+/// provider calls run as an interactive request ([`connectors::http::interactive`]): a
+/// wait for a quota longer than [`connectors::http::MAX_REQUEST_WAIT`] is refused at once
+/// with `RATE_LIMITED` rather than queued.
+async fn deadline(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use connectors::http::{RequestBudget, Waiting, interactive};
+
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    let limit = Duration::from_secs(state.services.settings.limits.request_timeout_secs);
+    let budget = RequestBudget::new(limit);
+    match tokio::time::timeout(limit, interactive(budget.clone(), next.run(req))).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            let (code, message) = match budget.waiting() {
+                Waiting::Quota => {
+                    (ErrorCode::RateLimited, "A provider's rate limit held this request too long; try again later.")
+                }
+                Waiting::Provider => {
+                    (ErrorCode::ProviderUnavailable, "A provider did not answer in time; try again later.")
+                }
+                Waiting::Nothing => (ErrorCode::Timeout, "The request took too long and was stopped."),
+            };
+            state.metrics.timed_out(code);
+            tracing::warn!(code = code.as_str(), limit_secs = limit.as_secs(), "GraphQL request timed out");
+            (axum::http::StatusCode::OK, axum::Json(crate::graphql::errors::error_body(code, message))).into_response()
+        }
+    }
 }
 
 /// CORS for the SPAs: an explicit allow-list; no credentials (tokens travel in the

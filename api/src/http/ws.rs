@@ -1,15 +1,19 @@
 //! `GET /graphql/ws`: GraphQL over WebSocket (graphql-transport-ws, and the legacy
 //! graphql-ws protocol). The caller authenticates in `connection_init` with
-//! `{"Authorization": "Bearer …"}` (or `{"token": "…"}`); cross-site browser origins
-//! outside the CORS allow-list are refused; on shutdown every socket gets a close frame.
+//! `{"Authorization": "Bearer …"}` (or `{"token": "…"}`); browser origins other than the
+//! public URL's and the CORS allow-list are refused; on shutdown every socket gets a
+//! close frame.
+
+use std::net::SocketAddr;
 
 use async_graphql::{
     Data,
     http::{WebSocket as GqlWebSocket, WsMessage},
 };
 use axum::{
+    Extension,
     extract::{
-        State, WebSocketUpgrade,
+        ConnectInfo, State, WebSocketUpgrade,
         ws::{CloseFrame, Message, WebSocket},
     },
     http::{HeaderMap, StatusCode, header},
@@ -19,14 +23,22 @@ use futures_util::{SinkExt, StreamExt, future};
 
 use crate::{
     app::AppState,
-    graphql::context::{Loaders, RequestCtx},
+    graphql::{
+        auth::ClientAddr,
+        context::{Loaders, RequestCtx},
+    },
 };
 
 const UNAUTHENTICATED: &str = "Unauthenticated";
 /// How often an open socket's credential is verified again.
 const RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
 
-pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     if !origin_allowed(&state, &headers) {
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
@@ -35,29 +47,52 @@ pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebS
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(',').find_map(|p| p.trim().parse().ok()))
         .unwrap_or(async_graphql::http::WebSocketProtocols::GraphQLWS);
+    let client = peer.map(|Extension(ConnectInfo(addr))| ClientAddr(addr.ip()));
     let tracker = state.ws_tasks.clone();
     ws.protocols(["graphql-transport-ws", "graphql-ws"])
-        .on_upgrade(move |socket| tracker.track_future(serve(state, socket, protocol)))
+        .on_upgrade(move |socket| tracker.track_future(serve(state, socket, protocol, client)))
 }
 
 /// Browsers always send `Origin`; other clients usually do not. Allowed: no origin, the
-/// server's own origin (GraphiQL), and the CORS allow-list.
+/// configured public URL's origin (GraphiQL) and the CORS allow-list. The `Host` header
+/// plays no part: a page on any site can reach the server under a name it controls
+/// (DNS rebinding), so Host and Origin agreeing proves nothing.
 fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+    let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
+    let Some(origin) = origin.to_str().ok().and_then(normalized_origin) else {
+        return false;
+    };
     let settings = &state.services.settings;
-    if settings.cors_origins.iter().any(|o| o == origin) || origin == settings.public_url {
-        return true;
-    }
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-        .is_some_and(|o| !host.is_empty() && o == host)
+    normalized_origin(&settings.public_url).as_deref() == Some(origin.as_str())
+        || settings.cors_origins.iter().any(|o| normalized_origin(o).as_deref() == Some(origin.as_str()))
 }
 
-async fn serve(state: AppState, socket: WebSocket, protocol: async_graphql::http::WebSocketProtocols) {
+/// `scheme://host[:port]` of a URL or origin, lower-cased, without a default port or a
+/// path; `None` for anything else (including the opaque origin `null`).
+fn normalized_origin(url: &str) -> Option<String> {
+    let url = url.trim().to_ascii_lowercase();
+    let (scheme, rest) = url.split_once("://")?;
+    let default_port = match scheme {
+        "http" => ":80",
+        "https" => ":443",
+        _ => return None,
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    let authority = authority.strip_suffix(default_port).unwrap_or(authority);
+    Some(format!("{scheme}://{authority}"))
+}
+
+async fn serve(
+    state: AppState,
+    socket: WebSocket,
+    protocol: async_graphql::http::WebSocketProtocols,
+    client: Option<ClientAddr>,
+) {
     let (mut sink, source) = socket.split();
     let input = source
         .take_while(|m| future::ready(matches!(m, Ok(msg) if !matches!(msg, Message::Close(_)))))
@@ -84,6 +119,9 @@ async fn serve(state: AppState, socket: WebSocket, protocol: async_graphql::http
         let mut data = Data::default();
         data.insert(Loaders::new(&services, &actor));
         data.insert(RequestCtx { actor: Some(actor), request_id: None });
+        if let Some(c) = client {
+            data.insert(c);
+        }
         Ok(data)
     });
     let mut gql = std::pin::pin!(gql);
@@ -143,4 +181,19 @@ fn init_token(payload: &serde_json::Value) -> Option<String> {
         }
     }
     ["token", "accessToken", "apiKey"].iter().find_map(|k| obj.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalized_origin;
+
+    #[test]
+    fn origins_are_compared_by_scheme_host_and_port() {
+        assert_eq!(normalized_origin("HTTPS://App.Example.com:443/x").as_deref(), Some("https://app.example.com"));
+        assert_eq!(normalized_origin("http://127.0.0.1:8080").as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(normalized_origin("http://localhost:80/").as_deref(), Some("http://localhost"));
+        assert_eq!(normalized_origin("null"), None);
+        assert_eq!(normalized_origin("file://"), None);
+        assert_eq!(normalized_origin("http://user@evil.example"), None);
+    }
 }

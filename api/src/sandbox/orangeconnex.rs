@@ -34,6 +34,13 @@
 //!   `PACKED`, stock and `OEH` movement at `SHIPPED`, stock and `PAC` movements at
 //!   `Put away`). Steps and delay are `None` (manual only) after [`OcFake::new`].
 //!
+//! - Lost answers ([`OcFake::lose_next_answers`]): the next calls of an operation are
+//!   carried out, then answered HTTP 500 or with the connection closed, so the caller
+//!   cannot tell whether anything happened. A repeated live `referenceNumber` is refused
+//!   per item (`DUPLICATE_REFERENCE_NUMBER` with the existing `orderNumber`), a repeated
+//!   `sellerInboundNumber` for the call (`DUPLICATE_SELLER_INBOUND_NUMBER`); a repeated
+//!   `referenceSKUID` answers the SKU already registered.
+//!
 //! Choices where WIRE.md is silent are marked CHOICE in the comments below.
 
 use std::{
@@ -289,6 +296,8 @@ const SKU_NOT_APPROVED: &str = "SKU_NOT_APPROVED";
 const SERVICE_NOT_FOUND: &str = "SERVICE_NOT_FOUND";
 const FIELD_INVALID: &str = "FIELD_INVALID";
 const DUPLICATE_REFERENCE_NUMBER: &str = "DUPLICATE_REFERENCE_NUMBER";
+/// CHOICE (WIRE.md): the refusal of a sellerInboundNumber already used.
+const DUPLICATE_SELLER_INBOUND_NUMBER: &str = "DUPLICATE_SELLER_INBOUND_NUMBER";
 
 // ---------------------------------------------------------------------------------
 // State.
@@ -300,6 +309,17 @@ pub enum SignMode {
     PathAndBody,
     /// `path||clientKey|secretKey` (OC's Postman).
     PathOnly,
+}
+
+/// How the fake loses the answer to a call it has applied (test hook
+/// [`OcFake::lose_next_answers`]): the caller cannot tell whether anything happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LostAnswer {
+    /// HTTP 500 with a gateway's plain-text body, as a proxy answers when the service behind
+    /// it failed after doing the work.
+    Http500,
+    /// The connection closes before the answer is complete.
+    Disconnect,
 }
 
 /// An ERP app registered with OC: its SecretKey and the one redirect URI it may use.
@@ -420,8 +440,6 @@ struct Inbound {
     tracking: Vec<(String, String, String)>,
     files: Vec<(String, String, usize)>,
     stocked: bool,
-    /// The creation answer, repeated for a duplicate sellerInboundNumber.
-    answer: Value,
 }
 
 #[derive(Default)]
@@ -447,6 +465,8 @@ pub struct OcFake {
     calls: Mutex<HashMap<&'static str, u32>>,
     batch_sizes: Mutex<Vec<usize>>,
     windows: Mutex<Vec<(DateTime<Utc>, DateTime<Utc>)>>,
+    /// Operation → (answers still to lose, how).
+    lost: Mutex<HashMap<&'static str, (u32, LostAnswer)>>,
 }
 
 impl OcFake {
@@ -462,6 +482,7 @@ impl OcFake {
             calls: Mutex::new(HashMap::new()),
             batch_sizes: Mutex::new(Vec::new()),
             windows: Mutex::new(Vec::new()),
+            lost: Mutex::new(HashMap::new()),
         })
     }
 
@@ -526,6 +547,12 @@ impl OcFake {
     /// `(start, end)` of each accepted getStockMovement call.
     pub fn movement_windows(&self) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
         lock(&self.windows).clone()
+    }
+
+    /// The next `n` requests to operation `op` (names as in [`Self::calls`], e.g.
+    /// "outbound.create") are carried out as usual, then their answer is lost `how`.
+    pub fn lose_next_answers(&self, op: &'static str, n: u32, how: LostAnswer) {
+        lock(&self.lost).insert(op, (n, how));
     }
 
     pub fn set_outbound_step(&self, step: Option<Duration>) {
@@ -680,6 +707,17 @@ impl OcFake {
     }
 
     // --- internals ---------------------------------------------------------------
+
+    /// Whether this answer of `op` is to be lost, and how (one of the armed ones used up).
+    fn take_lost(&self, op: &str) -> Option<LostAnswer> {
+        let mut lost = lock(&self.lost);
+        let (n, how) = lost.get_mut(op)?;
+        if *n == 0 {
+            return None;
+        }
+        *n -= 1;
+        Some(*how)
+    }
 
     fn count(&self, op: &'static str) {
         *lock(&self.calls).entry(op).or_insert(0) += 1;
@@ -1240,12 +1278,33 @@ fn signed(op: &'static Op) -> MethodRouter<Arc<OcFake>> {
         fake.count(op.name);
         let result = authenticate(&fake, op, &headers, &body).and_then(|ctx| (op.run)(&fake, &ctx));
         let message_id = message_id_of(&body);
+        if let Some(how) = fake.take_lost(op.name) {
+            return lost_answer(how);
+        }
         match result {
             Ok(data) => success(data, &message_id),
             Err(e) => e.respond(*lock(&fake.http_401), &message_id),
         }
     };
     if op.post { post(handler) } else { get(handler) }
+}
+
+/// The answer to a call whose work was done but whose answer never arrives whole.
+fn lost_answer(how: LostAnswer) -> Response {
+    match how {
+        LostAnswer::Http500 => (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response(),
+        // A body that fails before its first byte: the server closes the connection.
+        LostAnswer::Disconnect => {
+            let failing = futures_util::stream::once(async {
+                Err::<Bytes, std::io::Error>(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "answer lost (sandbox hook)",
+                ))
+            });
+            (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], axum::body::Body::from_stream(failing))
+                .into_response()
+        }
+    }
 }
 
 /// Lower-case hex MD5 of `path|body|clientKey|secretKey`.
@@ -2095,9 +2154,13 @@ fn op_inbound_create(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
     c.into_result()?;
     let (seller_number, region) = (seller_number.unwrap_or_default(), region.unwrap_or_default());
 
-    // CHOICE (WIRE.md): a repeated sellerInboundNumber answers the existing order.
+    // CHOICE (WIRE.md): a repeated sellerInboundNumber is refused (a business refusal,
+    // code 3), naming the existing order; OC's documents are silent.
     if let Some(ib) = store.inbounds.iter().find(|ib| ib.seller == ctx.seller && ib.seller_number == seller_number) {
-        return Ok(ib.answer.clone());
+        return Err(OcError::new(
+            DUPLICATE_SELLER_INBOUND_NUMBER,
+            format!("sellerInboundNumber {seller_number} already exists as {}", ib.number),
+        ));
     }
     let number = store.next_inbound_number(&region);
     let answer = inbound_answer(&number, &cartons);
@@ -2117,7 +2180,6 @@ fn op_inbound_create(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
         tracking: Vec::new(),
         files: Vec::new(),
         stocked: false,
-        answer: answer.clone(),
     });
     Ok(answer)
 }
@@ -2934,6 +2996,14 @@ mod tests {
             let (_, _, body) = send(&router, call("/openapi/3pp/inbound/v1/creation", &alice, inbound("UK"))).await;
             let ib = body["data"]["inboundNumber"].as_str().unwrap().to_owned();
             assert!(ib.starts_with("OCI5GB"), "{ib}");
+            // The same seller inbound number again: refused, naming the order OC holds.
+            let (_, _, body) = send(&router, call("/openapi/3pp/inbound/v1/creation", &alice, inbound("UK"))).await;
+            assert_eq!(
+                (body["code"].as_i64(), body["errors"][0]["code"].as_str()),
+                (Some(3), Some("DUPLICATE_SELLER_INBOUND_NUMBER")),
+                "{body}"
+            );
+            assert!(body["message"].as_str().unwrap().contains(&ib), "{body}");
             let detail = json!({ "inboundNumberList": [ib] });
             assert!(fake.set_inbound_status(&ib, "Receiving"));
             let (_, _, body) = send(&router, call("/openapi/3pp/inbound/v1/detail", &alice, detail.clone())).await;

@@ -21,8 +21,9 @@
 //!   "cancel requested" state, so `request_cancel_on_platform` is a no-op.
 //! - Rate limit: `Wish-Rate-Limit-Remaining` on every response; 429 adds
 //!   `Wish-Rate-Limit-Reset` (no `Retry-After`: Wish documents none).
-//! - Test hooks: `throttle_next`, `malformed_next`, `lose_next_writes`, `write_calls`,
-//!   `account_disabled`, `ship_on_platform`, `cancel_on_platform`,
+//! - Test hooks: `throttle_next` (+ `throttle_reset_secs`), `malformed_next`,
+//!   `lose_next_writes`, `write_calls`, `account_disabled`, outages (`unavailable_next`,
+//!   `always_unavailable`, `unavailable_retry_after`, `slow_next_carriers`, `api_calls`), `ship_on_platform`, `cancel_on_platform`,
 //!   `request_cancel_on_platform`, plus the sandbox developer portal `POST /portal/apps`.
 
 use std::{
@@ -123,6 +124,19 @@ pub struct WishFake {
     pub write_calls: Mutex<u32>,
     /// The merchant's account is disabled: API calls and refresh answer code 1002.
     pub account_disabled: Mutex<bool>,
+    /// Answer the next N order API calls with HTTP 503 (a non-Wish body, as a proxy in
+    /// front of Wish would) and `Retry-After: unavailable_retry_after`, if set.
+    pub unavailable_next: Mutex<u32>,
+    /// Answer every order API call with HTTP 503 until cleared.
+    pub always_unavailable: Mutex<bool>,
+    /// The `Retry-After` (seconds) of those 503s; none when `None`.
+    pub unavailable_retry_after: Mutex<Option<u64>>,
+    /// Overrides how far ahead a 429's `Wish-Rate-Limit-Reset` is (seconds).
+    pub throttle_reset_secs: Mutex<Option<i64>>,
+    /// Hold the answer of the next carrier-list call this long (a slow provider).
+    pub slow_next_carriers: Mutex<Option<std::time::Duration>>,
+    /// When each order API call (list, get, carriers, tracking) arrived, answered or not.
+    pub api_calls: Mutex<Vec<std::time::Instant>>,
     /// Base URL the fake is reachable at.
     pub base_url: Mutex<String>,
     issued: Mutex<Vec<String>>,
@@ -192,6 +206,12 @@ impl WishFake {
             lose_next_writes: Mutex::new(0),
             write_calls: Mutex::new(0),
             account_disabled: Mutex::new(false),
+            unavailable_next: Mutex::new(0),
+            always_unavailable: Mutex::new(false),
+            unavailable_retry_after: Mutex::new(None),
+            throttle_reset_secs: Mutex::new(None),
+            slow_next_carriers: Mutex::new(None),
+            api_calls: Mutex::new(Vec::new()),
             base_url: Mutex::new(String::new()),
             issued: Mutex::new(Vec::new()),
         })
@@ -570,13 +590,29 @@ fn check_bearer(fake: &WishFake, headers: &HeaderMap) -> Result<(), Box<Response
     }
 }
 
-/// Bearer check, then the rate limiter (`throttle_next`), for the order endpoints.
+/// Outage hooks (`always_unavailable`, `unavailable_next`), the bearer check, then the
+/// rate limiter (`throttle_next`), for the order endpoints.
 fn guard(fake: &WishFake, headers: &HeaderMap) -> Result<(), Box<Response>> {
+    lock(&fake.api_calls).push(std::time::Instant::now());
+    let down = *lock(&fake.always_unavailable) || {
+        let mut next = lock(&fake.unavailable_next);
+        let down = *next > 0;
+        *next = next.saturating_sub(1);
+        down
+    };
+    if down {
+        let mut r = (StatusCode::SERVICE_UNAVAILABLE, Html("<html><body>503 Service Unavailable</body></html>"))
+            .into_response();
+        if let Some(secs) = *lock(&fake.unavailable_retry_after) {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        return Err(Box::new(r));
+    }
     check_bearer(fake, headers)?;
     let mut throttle = lock(&fake.throttle_next);
     if *throttle > 0 {
         *throttle -= 1;
-        return Err(Box::new(throttled()));
+        return Err(Box::new(throttled(*lock(&fake.throttle_reset_secs))));
     }
     Ok(())
 }
@@ -654,11 +690,15 @@ fn order_json(o: &WishOrder) -> Value {
 
 /// 429 with `Wish-Rate-Limit-Remaining: 0` and `Wish-Rate-Limit-Reset` (Wish's
 /// date-time form), 1.5 to 2.5 s ahead. No `Retry-After`: Wish documents none.
-fn throttled() -> Response {
+/// `reset_secs` overrides how far ahead the reset is.
+fn throttled(reset_secs: Option<i64>) -> Response {
     let mut r = wish_error(StatusCode::TOO_MANY_REQUESTS, 1018, "Rate limit exceeded. Please try again later.");
     let h = r.headers_mut();
     h.insert("wish-rate-limit-remaining", HeaderValue::from_static("0"));
-    let reset = (Utc::now() + Duration::milliseconds(1500)).trunc_subsecs(0) + Duration::seconds(1);
+    let reset = match reset_secs {
+        Some(s) => Utc::now().trunc_subsecs(0) + Duration::seconds(s),
+        None => (Utc::now() + Duration::milliseconds(1500)).trunc_subsecs(0) + Duration::seconds(1),
+    };
     if let Ok(v) = HeaderValue::from_str(&wish_time(reset)) {
         h.insert("wish-rate-limit-reset", v);
     }
@@ -806,6 +846,10 @@ async fn shipping_carriers(
     headers: HeaderMap,
     Query(q): Query<CarrierQuery>,
 ) -> Response {
+    let slow = lock(&fake.slow_next_carriers).take();
+    if let Some(d) = slow {
+        tokio::time::sleep(d).await;
+    }
     if let Err(r) = guard(&fake, &headers) {
         return *r;
     }

@@ -324,6 +324,13 @@ pub trait Warehouse: Send + Sync {
         token: &SecretString,
         inbound_numbers: &[String],
     ) -> Result<Vec<InboundState>, ConnectorError>;
+    /// The inbound order the warehouse holds under our seller inbound number, if any: the
+    /// lookup after a creation whose answer was lost.
+    async fn find_inbound(
+        &self,
+        token: &SecretString,
+        seller_number: &str,
+    ) -> Result<Option<InboundState>, ConnectorError>;
     async fn stock_levels(
         &self,
         token: &SecretString,

@@ -1,5 +1,6 @@
-//! Marketplace accounts: authorization (consent → callback → ACTIVE), encrypted
-//! credentials, token refresh (single-flight per account, row-locked across processes),
+//! Marketplace accounts: authorization (consent → callback → the SPA completes it as the
+//! user who started it → ACTIVE), encrypted credentials, token refresh (single-flight per
+//! account, row-locked across processes),
 //! disable/delete, and the `invalid_grant` → NEEDS_REAUTHORIZATION rule.
 
 mod credentials;
@@ -19,7 +20,7 @@ pub use credentials::Credentials;
 pub use tokens::TokenError;
 
 use crate::{
-    auth::{Actor, Tenant, vault::Vault},
+    auth::{Actor, Credential, Tenant, vault::Vault},
     connectors::{
         marketplace::{AccountRef, AppCredentials, Marketplace},
         oauth::Authorizer,
@@ -86,6 +87,28 @@ pub struct AmazonSelfAuthorization {
     pub refresh_token: secrecy::SecretString,
 }
 
+/// How long a consent round's `state` may be completed after `start_authorization` or
+/// `reauthorize` (the seller reads the consent page and agrees; the platform's code itself
+/// lives minutes).
+pub const AUTHORIZATION_TTL_MINUTES: i64 = 60;
+
+/// The caller a consent round is bound to: the user, or the API key, that started it.
+fn principal(actor: &Actor) -> Uuid {
+    match actor.credential() {
+        Credential::User { user_id } => user_id,
+        Credential::ApiKey { api_key_id } => api_key_id,
+    }
+}
+
+/// What the SPA hands back from the platform's redirect to finish a consent round.
+pub struct AuthorizationCallback {
+    pub platform: Platform,
+    pub state: String,
+    pub code: secrecy::SecretString,
+    /// Amazon's `selling_partner_id`.
+    pub seller_id: Option<String>,
+}
+
 /// Refresh tokens closer than this to expiry make the account "needs reauthorization soon".
 pub const REAUTH_WARNING: i64 = 14;
 
@@ -139,7 +162,8 @@ impl Accounts {
                 acc.organization_id,
                 acc.id,
                 &crate::auth::vault::Sealed { ciphertext: c.clone(), nonce: n.clone(), key_version: v },
-            ),
+            )
+            .map_err(|_| self.credentials_unreadable(acc)),
             _ => Ok(Credentials::empty()),
         }
     }
@@ -214,6 +238,8 @@ impl Accounts {
             credentials_nonce: Set(sealed.as_ref().map(|s| s.nonce.clone())),
             credentials_key_version: Set(sealed.as_ref().map(|s| s.key_version)),
             oauth_state: Set(Some(state.clone())),
+            oauth_started_by: Set(Some(principal(actor))),
+            oauth_state_expires_at: Set(Some(now + Duration::minutes(AUTHORIZATION_TTL_MINUTES))),
             access_token_expires_at: Set(None),
             refresh_token_expires_at: Set(None),
             sync_watermark: Set(None),
@@ -265,7 +291,8 @@ impl Accounts {
             (Some(s), Platform::Wish) => s.clone(),
             _ => random_state(),
         };
-        let mut creds = self.open_credentials(&acc)?;
+        // Unreadable credentials are what a new consent round replaces.
+        let mut creds = self.open_credentials(&acc).unwrap_or_else(|_| Credentials::empty());
         if let (true, Some(a)) = (per_seller, seller_app) {
             let a = check_seller_app(a)?;
             creds = Credentials::app(a.app_key.trim().to_owned(), a.app_secret);
@@ -276,6 +303,10 @@ impl Accounts {
         let sealed = creds.seal(&self.vault, acc.organization_id, acc.id)?;
         let mut active: account::ActiveModel = acc.into();
         active.oauth_state = Set(Some(state.clone()));
+        // A new round, bound to whoever asked for it (for Wish too: its state is stable, the
+        // binding and the deadline are not).
+        active.oauth_started_by = Set(Some(principal(actor)));
+        active.oauth_state_expires_at = Set(Some(Utc::now() + Duration::minutes(AUTHORIZATION_TTL_MINUTES)));
         active.credentials_ciphertext = Set(Some(sealed.ciphertext));
         active.credentials_nonce = Set(Some(sealed.nonce));
         active.credentials_key_version = Set(Some(sealed.key_version));
@@ -302,46 +333,99 @@ impl Accounts {
         })
     }
 
-    /// Finishes the consent round from the platform's redirect: `state` finds the account
-    /// (it is unguessable and single-use), the code is exchanged, tokens sealed.
+    /// Finishes a consent round with what the platform sent the browser back with, handed
+    /// over by the SPA as the caller who started the round. `state` finds the account in the
+    /// caller's organization; a round started by anyone else (another organization, or
+    /// another user of this one) answers NOT_FOUND exactly like an unknown state, so a
+    /// forwarded consent link cannot land a seller's tokens in the sender's organization.
+    /// The state is claimed before the code is spent (single use); an expired or already
+    /// completed round is a typed user error.
     pub async fn complete_authorization(
         &self,
-        platform: Platform,
-        state: &str,
-        code: &str,
-        seller_id: Option<String>,
+        actor: &Actor,
+        callback: AuthorizationCallback,
     ) -> DomainResult<account::Model> {
+        use secrecy::ExposeSecret;
+        actor.require(Role::Admin)?;
+        let AuthorizationCallback { platform, state, code, seller_id } = callback;
+        // States are 48 hex characters; anything else cannot name a round (and never
+        // reaches the database: no NUL or 1 MB strings in its query).
+        if state.is_empty() || state.len() > 64 || !state.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(DomainError::NotFound);
+        }
+        // Not trimmed: some platforms' codes hold `+` and `/`.
+        let code = code.expose_secret();
+        if code.trim().is_empty() || code.len() > 4096 || code.chars().any(char::is_control) {
+            return Err(DomainError::user(
+                UserErrorCode::Invalid,
+                &["input", "code"],
+                "This is not an authorization code the platform sends.",
+            ));
+        }
+        let seller_id = seller_id
+            .map(|s| validate::name(&s, 200, &["input", "sellingPartnerId"]))
+            .transpose()
+            .map_err(|e| DomainError::User(vec![e]))?;
+        let me = principal(actor);
         let acc = account::Entity::find()
-            .filter(account::Column::OauthState.eq(state))
+            .filter(account::Column::OauthState.eq(state.as_str()))
             .filter(account::Column::Platform.eq(platform))
+            .filter(account::Column::OrganizationId.eq(actor.tenant().id()))
             .one(&self.db)
             .await?
+            .filter(|a| a.oauth_started_by == Some(me))
             .ok_or(DomainError::NotFound)?;
+        let used = || {
+            DomainError::user(
+                UserErrorCode::AuthorizationUsed,
+                &["input", "state"],
+                "This authorization was already completed; start a new one to connect again.",
+            )
+        };
+        match acc.oauth_state_expires_at {
+            None => return Err(used()),
+            Some(t) if t <= Utc::now() => {
+                return Err(DomainError::user(
+                    UserErrorCode::AuthorizationExpired,
+                    &["input", "state"],
+                    "This authorization expired; start it again.",
+                ));
+            }
+            Some(_) => {}
+        }
         if acc.status == AccountStatus::Disabled {
             return Err(DomainError::Conflict("the account is disabled; enable it before authorizing".into()));
         }
         let pc = self.platform(platform)?.clone();
         let creds = self.open_credentials(&acc)?;
         let app = self.app_for(&acc, &creds)?;
-        // Claim the state before spending the code: two deliveries of the same redirect
-        // cannot both complete (Wish keeps its state: it lives in the registered URL).
-        if platform != Platform::Wish {
-            let claimed = account::Entity::update_many()
-                .col_expr(account::Column::OauthState, sea_orm::sea_query::Expr::value(Option::<String>::None))
-                .filter(account::Column::Id.eq(acc.id))
-                .filter(account::Column::OauthState.eq(state))
-                .exec(&self.db)
-                .await?
-                .rows_affected;
-            if claimed != 1 {
-                return Err(DomainError::NotFound);
-            }
+        // Claim the round before spending the code: two completions of the same redirect
+        // cannot both succeed. The state itself stays (Wish's registered redirect URL embeds
+        // it, and a used state is then told apart from an unknown one); a new round rebinds.
+        let claimed = account::Entity::update_many()
+            .col_expr(
+                account::Column::OauthStateExpiresAt,
+                sea_orm::sea_query::Expr::value(Option::<chrono::DateTime<Utc>>::None),
+            )
+            .filter(account::Column::Id.eq(acc.id))
+            .filter(account::Column::OauthState.eq(state.as_str()))
+            .filter(account::Column::OauthStartedBy.eq(me))
+            .filter(account::Column::OauthStateExpiresAt.is_not_null())
+            .exec(&self.db)
+            .await?
+            .rows_affected;
+        if claimed != 1 {
+            return Err(used());
         }
         let tokens = match pc.auth.exchange_code(&app, code).await {
             Ok(t) => t,
             Err(e) => {
                 self.record_sync_error(acc.id, &e.to_string(), None).await?;
-                return Err(DomainError::BadInput { field: Some("code".into()), message: e.to_string() });
+                return Err(DomainError::user(
+                    UserErrorCode::Invalid,
+                    &["input", "code"],
+                    format!("The platform refused the authorization code ({e}); start the authorization again."),
+                ));
             }
         };
         let creds = creds.with_tokens(&tokens);
@@ -351,11 +435,7 @@ impl Accounts {
         let org = acc.organization_id;
         let mut active: account::ActiveModel = acc.into();
         active.status = Set(AccountStatus::Active);
-        // Single use, except Wish whose registered redirect URL embeds it (Wish's code is
-        // itself single-use and useless without the app secret).
-        if platform != Platform::Wish {
-            active.oauth_state = Set(None);
-        }
+        active.oauth_state_expires_at = Set(None);
         active.external_account_id = Set(seller_id);
         active.credentials_ciphertext = Set(Some(sealed.ciphertext));
         active.credentials_nonce = Set(Some(sealed.nonce));
@@ -366,7 +446,8 @@ impl Accounts {
         active.disabled_at = Set(None);
         active.updated_at = Set(Utc::now());
         let model = active.update(&txn).await?;
-        let event = audit::record(&txn, org, By::System, "account.authorized", "Account", Some(model.id), None).await?;
+        let event =
+            audit::record(&txn, org, By::Actor(actor), "account.authorized", "Account", Some(model.id), None).await?;
         txn.commit().await?;
         self.bus.publish_all([event]);
         Ok(self.read_facts(model).await)
@@ -460,6 +541,8 @@ impl Accounts {
             credentials_nonce: Set(Some(sealed.nonce)),
             credentials_key_version: Set(Some(sealed.key_version)),
             oauth_state: Set(None),
+            oauth_started_by: Set(None),
+            oauth_state_expires_at: Set(None),
             access_token_expires_at: Set(Some(tokens.access_expires_at)),
             refresh_token_expires_at: Set(Some(now + Duration::days(365))),
             sync_watermark: Set(None),

@@ -1,8 +1,13 @@
-//! Access tokens for connector calls, refreshed before expiry. One refresh per account at
-//! a time however many callers ask: an in-process async lock per account, then — inside a
-//! write transaction that row-locks the account on PostgreSQL (`SELECT … FOR UPDATE`) and
-//! on SQLite (one node) the in-process lock alone — the expiry is re-read, so a refresh
-//! another process just made is reused instead of repeated.
+//! Access tokens for connector calls, refreshed before expiry, or after the provider
+//! refused one our clock thought valid. One refresh per token version however many callers
+//! ask: an in-process async lock per account, then — inside a write transaction that
+//! row-locks the account on PostgreSQL (`SELECT … FOR UPDATE`) and on SQLite (one node) the
+//! in-process lock alone — the stored token is read again, and if it is no longer the one
+//! the caller saw (or was refused), someone else already refreshed it: it is reused.
+//!
+//! Also the domain's wrapper of provider calls ([`Accounts::provider_call`]): the circuit
+//! breaker of the provider and account, whose opening and closing show on the account's
+//! `lastSyncError`.
 
 use std::{
     collections::HashMap,
@@ -10,16 +15,45 @@ use std::{
 };
 
 use chrono::{Duration, Utc};
-use entity::{account, enums::AccountStatus};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, QuerySelect, Set};
-use secrecy::SecretString;
+use entity::{
+    account,
+    enums::{AccountStatus, Platform},
+};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Set};
+use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use super::{Accounts, Credentials};
-use crate::{auth::vault::Sealed, connectors::ConnectorError, db::begin_write, error::DomainError};
+use crate::{
+    auth::vault::Sealed,
+    connectors::{
+        ConnectorError,
+        http::{Transition, provider_scope},
+    },
+    db::begin_write,
+    error::DomainError,
+};
 
 /// Refresh when less than this remains.
 const MARGIN_SECS: i64 = 120;
+
+/// How an open breaker's note on the account starts (cleared when it closes again).
+const BREAKER_NOTE: &str = "Provider unavailable, calls paused";
+
+fn fresh(a: &account::Model) -> bool {
+    a.access_token_expires_at.is_some_and(|t| t - Utc::now() > Duration::seconds(MARGIN_SECS))
+}
+
+/// The breaker's provider label of a platform (`/metrics`).
+pub fn provider_name(p: Platform) -> &'static str {
+    match p {
+        Platform::Ebay => "ebay",
+        Platform::Aliexpress => "aliexpress",
+        Platform::Wish => "wish",
+        Platform::Amazon => "amazon",
+        Platform::Orangeconnex => "orangeconnex",
+    }
+}
 
 #[derive(Default)]
 pub(super) struct RefreshLocks(Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>);
@@ -31,6 +65,10 @@ impl RefreshLocks {
     }
 }
 
+/// `lastSyncError` of an account whose stored credentials cannot be decrypted.
+pub const UNREADABLE_CREDENTIALS: &str =
+    "The stored credentials cannot be decrypted (secret key changed or data damaged); reauthorize the account.";
+
 /// Why a token could not be produced.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -40,6 +78,10 @@ pub enum TokenError {
     Connector(#[from] ConnectorError),
     #[error("the account needs to be authorized again: {0}")]
     NeedsReauthorization(String),
+}
+
+fn no_token() -> TokenError {
+    TokenError::NeedsReauthorization("the provider returned no access token".into())
 }
 
 fn sealed_of(a: &account::Model) -> Option<Sealed> {
@@ -54,52 +96,131 @@ impl Accounts {
     fn credentials(&self, a: &account::Model) -> Result<Credentials, TokenError> {
         let sealed =
             sealed_of(a).ok_or_else(|| TokenError::NeedsReauthorization("the account has no credentials".into()))?;
-        Ok(Credentials::open(&self.vault, a.organization_id, a.id, &sealed)?)
+        Credentials::open(&self.vault, a.organization_id, a.id, &sealed)
+            .map_err(|_| TokenError::NeedsReauthorization(UNREADABLE_CREDENTIALS.into()))
     }
 
-    /// A usable access token for `account_id`; `force` refreshes even if the stored one
-    /// looks valid (the provider just refused it).
+    /// Credentials that cannot be decrypted (master key changed, row damaged or copied
+    /// from another account) never become readable by retrying: the account is marked
+    /// NEEDS_REAUTHORIZATION with the reason in `lastSyncError` (unless its credentials
+    /// were replaced meanwhile) and the caller gets the permanent error.
+    async fn ensure_readable(&self, acc: account::Model) -> Result<account::Model, TokenError> {
+        let Some(sealed) = sealed_of(&acc) else { return Ok(acc) };
+        if Credentials::open(&self.vault, acc.organization_id, acc.id, &sealed).is_ok() {
+            return Ok(acc);
+        }
+        tracing::error!(account = %acc.id, "stored credentials cannot be decrypted: account needs reauthorization");
+        self.mark_unreadable(acc.id, sealed.ciphertext).await?;
+        Err(TokenError::NeedsReauthorization(UNREADABLE_CREDENTIALS.into()))
+    }
+
+    /// The same for the synchronous paths that open credentials (`account_ref`, …): the
+    /// account is marked in the background and the error is a permanent one (CONFLICT),
+    /// never INTERNAL, so jobs stop retrying.
+    pub(super) fn credentials_unreadable(&self, acc: &account::Model) -> DomainError {
+        tracing::error!(account = %acc.id, "stored credentials cannot be decrypted: account needs reauthorization");
+        if let (Ok(rt), Some(sealed)) = (tokio::runtime::Handle::try_current(), sealed_of(acc)) {
+            let (this, id) = (self.clone(), acc.id);
+            rt.spawn(async move {
+                if let Err(e) = this.mark_unreadable(id, sealed.ciphertext).await {
+                    tracing::warn!(account = %id, error = %e, "could not mark the account NEEDS_REAUTHORIZATION");
+                }
+            });
+        }
+        DomainError::Conflict(UNREADABLE_CREDENTIALS.into())
+    }
+
+    async fn mark_unreadable(&self, id: Uuid, ciphertext: Vec<u8>) -> Result<(), DomainError> {
+        account::Entity::update_many()
+            .col_expr(account::Column::Status, sea_orm::sea_query::Expr::value(AccountStatus::NeedsReauthorization))
+            .col_expr(account::Column::LastSyncError, sea_orm::sea_query::Expr::value(UNREADABLE_CREDENTIALS))
+            .col_expr(account::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+            .filter(account::Column::Id.eq(id))
+            .filter(account::Column::CredentialsCiphertext.eq(ciphertext))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// A usable access token for `account_id`; `force` refreshes unless the stored token
+    /// changed since this call read it (prefer [`Self::access_token_after_rejection`], which
+    /// names the token the provider refused).
     pub async fn access_token(&self, account_id: Uuid, force: bool) -> Result<SecretString, TokenError> {
+        let acc = self.active_account(account_id).await?;
+        let stored = self.credentials(&acc)?.access_token;
+        if !force
+            && fresh(&acc)
+            && let Some(t) = stored
+        {
+            return Ok(t);
+        }
+        self.refresh_single_flight(account_id, stored.as_ref(), true).await?.ok_or_else(no_token)
+    }
+
+    /// A token to retry with after the provider refused `rejected` (HTTP 401, expired on
+    /// its side while our clock thought it valid): the first caller refreshes, everyone else
+    /// holding the same rejected token waits for that refresh and reuses its result.
+    pub async fn access_token_after_rejection(
+        &self,
+        account_id: Uuid,
+        rejected: &SecretString,
+    ) -> Result<SecretString, TokenError> {
+        self.active_account(account_id).await?;
+        self.refresh_single_flight(account_id, Some(rejected), true).await?.ok_or_else(no_token)
+    }
+
+    /// After the provider said `revoked` was revoked: the token stored since, if another
+    /// caller's refresh replaced it (a refresh revokes the previous access token at some
+    /// providers, Wish among them), waiting for a refresh in flight; `None` if `revoked` is
+    /// still the stored one (the authorization itself is gone: no refresh is attempted).
+    pub async fn newer_access_token(
+        &self,
+        account_id: Uuid,
+        revoked: &SecretString,
+    ) -> Result<Option<SecretString>, TokenError> {
+        self.active_account(account_id).await?;
+        self.refresh_single_flight(account_id, Some(revoked), false).await
+    }
+
+    async fn active_account(&self, account_id: Uuid) -> Result<account::Model, TokenError> {
         let acc = account::Entity::find_by_id(account_id)
             .one(&self.db)
             .await
             .map_err(DomainError::from)?
             .ok_or(DomainError::NotFound)?;
         match acc.status {
-            AccountStatus::Active => {}
+            AccountStatus::Active => self.ensure_readable(acc).await,
             AccountStatus::NeedsReauthorization | AccountStatus::PendingAuthorization => {
-                return Err(TokenError::NeedsReauthorization(
+                Err(TokenError::NeedsReauthorization(
                     acc.last_sync_error.unwrap_or_else(|| "authorize the account first".into()),
-                ));
+                ))
             }
-            AccountStatus::Disabled => {
-                return Err(TokenError::Domain(DomainError::Conflict("the account is disabled".into())));
-            }
+            AccountStatus::Disabled => Err(TokenError::Domain(DomainError::Conflict("the account is disabled".into()))),
         }
-        let fresh = |a: &account::Model| {
-            a.access_token_expires_at.is_some_and(|t| t - Utc::now() > Duration::seconds(MARGIN_SECS))
-        };
-        if !force
-            && fresh(&acc)
-            && let Some(t) = self.credentials(&acc)?.access_token
-        {
-            return Ok(t);
-        }
-        let stale_expiry = acc.access_token_expires_at;
+    }
 
+    /// The stored token if it is no longer `stale` (the version the caller saw or was
+    /// refused), else a refreshed one (`None` when `refresh` is false); one caller at a time
+    /// per account.
+    async fn refresh_single_flight(
+        &self,
+        account_id: Uuid,
+        stale: Option<&SecretString>,
+        refresh: bool,
+    ) -> Result<Option<SecretString>, TokenError> {
         let lock = self.refresh_locks.for_account(account_id);
         let _guard = lock.lock().await;
         if self.db.get_database_backend() == DbBackend::Postgres {
             // Across replicas: the account row stays locked while this process refreshes.
             let txn = begin_write(&self.db).await.map_err(DomainError::from)?;
-            let result = self.refresh_with(&txn, account_id, stale_expiry, true).await;
+            let result = self.refresh_with(&txn, account_id, stale, refresh, true).await;
             txn.commit().await.map_err(DomainError::from)?;
             result
         } else {
             // SQLite runs on one node, where the in-process lock already serialises
             // refreshes; holding SQLite's single write lock across an HTTP call would stall
             // every other writer.
-            self.refresh_with(&self.db, account_id, stale_expiry, false).await
+            self.refresh_with(&self.db, account_id, stale, refresh, false).await
         }
     }
 
@@ -107,23 +228,23 @@ impl Accounts {
         &self,
         conn: &C,
         account_id: Uuid,
-        stale_expiry: Option<chrono::DateTime<Utc>>,
+        stale: Option<&SecretString>,
+        refresh: bool,
         lock_row: bool,
-    ) -> Result<SecretString, TokenError> {
-        let fresh = |a: &account::Model| {
-            a.access_token_expires_at.is_some_and(|t| t - Utc::now() > Duration::seconds(MARGIN_SECS))
-        };
+    ) -> Result<Option<SecretString>, TokenError> {
         let mut q = account::Entity::find_by_id(account_id);
         if lock_row {
             q = q.lock_exclusive();
         }
         let acc = q.one(conn).await.map_err(DomainError::from)?.ok_or(DomainError::NotFound)?;
-        // Someone refreshed while we waited: use theirs.
-        if fresh(&acc)
-            && acc.access_token_expires_at != stale_expiry
-            && let Some(t) = self.credentials(&acc)?.access_token
+        // Someone refreshed while we waited (this process or another): use theirs.
+        if let Some(current) = self.credentials(&acc)?.access_token
+            && stale.is_none_or(|s| s.expose_secret() != current.expose_secret())
         {
-            return Ok(t);
+            return Ok(Some(current));
+        }
+        if !refresh {
+            return Ok(None);
         }
         let creds = self.credentials(&acc)?;
         let refresh_token = creds
@@ -132,6 +253,8 @@ impl Accounts {
             .ok_or_else(|| TokenError::NeedsReauthorization("no refresh token stored".into()))?;
         let pc = self.platform(acc.platform)?.clone();
         let app = self.app_for(&acc, &creds)?;
+        // Under the caller's breaker scope ([`Self::provider_call`]), if any; the row lock
+        // held here on PostgreSQL is why the breaker's note is written by the caller, after.
         let result = tokio::time::timeout(std::time::Duration::from_secs(10), pc.auth.refresh(&app, &refresh_token))
             .await
             .unwrap_or_else(|_| Err(ConnectorError::Transient("token refresh timed out".into())));
@@ -161,6 +284,43 @@ impl Accounts {
         active.updated_at = Set(Utc::now());
         active.update(conn).await.map_err(DomainError::from)?;
         tracing::info!(account = %account_id, "access token refreshed");
-        Ok(tokens.access_token)
+        Ok(Some(tokens.access_token))
+    }
+}
+
+impl Accounts {
+    /// Runs `f` (connector calls for account `account_id` of `platform`) under the circuit
+    /// breaker of that provider and account: while it is open, calls fail fast with
+    /// [`ConnectorError::Transient`] without reaching the provider. When it opens, the
+    /// account's `lastSyncError` says so (and until when); when a probe closes it, that note
+    /// is cleared.
+    pub async fn provider_call<F: std::future::Future>(&self, account_id: Uuid, platform: Platform, f: F) -> F::Output {
+        let (out, transition) = provider_scope(provider_name(platform), account_id.to_string(), f).await;
+        self.show_breaker(account_id, transition).await;
+        out
+    }
+
+    async fn show_breaker(&self, account_id: Uuid, transition: Option<Transition>) {
+        let result = match transition {
+            None => return,
+            Some(Transition::Opened { until, failures, last_error }) => {
+                let message = format!(
+                    "{BREAKER_NOTE} until {} UTC after {failures} consecutive failures (circuit open; last error: {last_error}).",
+                    until.format("%Y-%m-%d %H:%M:%S")
+                );
+                self.record_sync_error(account_id, &message, None).await
+            }
+            Some(Transition::Closed) => account::Entity::update_many()
+                .col_expr(account::Column::LastSyncError, sea_orm::sea_query::Expr::value(Option::<String>::None))
+                .filter(account::Column::Id.eq(account_id))
+                .filter(account::Column::LastSyncError.starts_with(BREAKER_NOTE))
+                .exec(&self.db)
+                .await
+                .map(|_| ())
+                .map_err(DomainError::from),
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "could not record the provider's circuit state on the account");
+        }
     }
 }

@@ -23,7 +23,10 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Actor, Tenant},
-    connectors::marketplace::{Carrier, CarrierOption},
+    connectors::{
+        ConnectorError,
+        marketplace::{Carrier, CarrierOption},
+    },
     db::begin_write,
     domain::{
         accounts::{Accounts, TokenError},
@@ -336,6 +339,9 @@ impl Carriers {
         let acc = self.accounts.get(tenant, account_id).await?;
         self.list_of(&acc, refresh).await.map_err(|e| match e {
             ListError::Domain(d) => d,
+            ListError::RateLimited(retry_after) => {
+                DomainError::RateLimited { retry_after_secs: retry_after.as_secs_f64().ceil() as u64 }
+            }
             ListError::Provider(m) => DomainError::user(UserErrorCode::ProviderUnavailable, &["input", "accountId"], m),
         })
     }
@@ -359,16 +365,30 @@ impl Carriers {
         }
         let connector = self.accounts.connector(acc.platform)?;
         let account_ref = self.accounts.account_ref(acc)?;
-        let token = self.accounts.access_token(acc.id, false).await.map_err(ListError::token)?;
-        let list = match connector.carriers(&token, &account_ref).await {
-            Err(crate::connectors::ConnectorError::Unauthorized(_)) => {
-                let token = self.accounts.access_token(acc.id, true).await.map_err(ListError::token)?;
-                connector.carriers(&token, &account_ref).await
-            }
-            other => other,
-        }
-        .map_err(|e| ListError::Provider(format!("{} carrier list: {e}", platform_name(acc.platform))))?
-        .unwrap_or_default();
+        let list = self
+            .accounts
+            .provider_call(acc.id, acc.platform, async {
+                let token = self.accounts.access_token(acc.id, false).await.map_err(ListError::token)?;
+                let first = connector.carriers(&token, &account_ref).await;
+                // Refused: the one refresh of that token version; revoked: the token another
+                // caller's refresh stored since, if any.
+                let retry = match &first {
+                    Err(ConnectorError::Unauthorized(_)) => Some(
+                        self.accounts.access_token_after_rejection(acc.id, &token).await.map_err(ListError::token)?,
+                    ),
+                    Err(ConnectorError::AuthorizationInvalid(_)) => {
+                        self.accounts.newer_access_token(acc.id, &token).await.map_err(ListError::token)?
+                    }
+                    _ => None,
+                };
+                match retry {
+                    Some(token) => connector.carriers(&token, &account_ref).await,
+                    None => first,
+                }
+                .map_err(|e| ListError::connector(acc.platform, e))
+            })
+            .await?
+            .unwrap_or_default();
         let json = serde_json::to_string(&list).map_err(DomainError::internal)?;
         account::Entity::update_many()
             .col_expr(account::Column::CarriersJson, sea_orm::sea_query::Expr::value(Some(json)))
@@ -414,6 +434,7 @@ impl Carriers {
             Ok(l) => l,
             Err(ListError::Domain(d)) => return Err(internal(d)),
             Err(ListError::Provider(m)) => return Err((m, true)),
+            Err(ListError::RateLimited(d)) => return Err((format!("rate limited; retry in {} s", d.as_secs()), true)),
         };
         let Some(list) = list else { return Ok(Resolved::Carrier(carrier)) };
         if accepted(&list) {
@@ -423,6 +444,7 @@ impl Carriers {
             Ok(l) => l.unwrap_or_default(),
             Err(ListError::Domain(d)) => return Err(internal(d)),
             Err(ListError::Provider(m)) => return Err((m, true)),
+            Err(ListError::RateLimited(d)) => return Err((format!("rate limited; retry in {} s", d.as_secs()), true)),
         };
         if accepted(&list) {
             return Ok(Resolved::Carrier(carrier));
@@ -443,6 +465,8 @@ impl Carriers {
 enum ListError {
     Domain(DomainError),
     Provider(String),
+    /// The provider's quota (or its `Retry-After`) asks for a wait longer than a request may take.
+    RateLimited(std::time::Duration),
 }
 
 impl From<DomainError> for ListError {
@@ -455,7 +479,15 @@ impl ListError {
     fn token(e: TokenError) -> Self {
         match e {
             TokenError::Domain(d) => Self::Domain(d),
+            TokenError::Connector(ConnectorError::RateLimited { retry_after }) => Self::RateLimited(retry_after),
             other => Self::Provider(other.to_string()),
+        }
+    }
+
+    fn connector(platform: Platform, e: ConnectorError) -> Self {
+        match e {
+            ConnectorError::RateLimited { retry_after } => Self::RateLimited(retry_after),
+            e => Self::Provider(format!("{} carrier list: {e}", platform_name(platform))),
         }
     }
 }

@@ -22,6 +22,7 @@ use crate::{
     domain::{
         audit::{self, By, Change},
         pagination::{self, Page, PageArgs},
+        validate,
     },
     error::{DomainError, DomainResult, UserError, UserErrorCode},
 };
@@ -157,10 +158,10 @@ impl Fulfilment {
         if let Some(c) = f.channel_id {
             q = q.filter(waybill::Column::ChannelId.eq(c));
         }
-        if let Some(t) = f.created_from {
+        if let Some(t) = validate::instant(f.created_from, "createdFrom")? {
             q = q.filter(waybill::Column::CreatedAt.gte(t));
         }
-        if let Some(t) = f.created_to {
+        if let Some(t) = validate::instant(f.created_to, "createdTo")? {
             q = q.filter(waybill::Column::CreatedAt.lt(t));
         }
         if let Some(s) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {

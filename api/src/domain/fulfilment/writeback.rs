@@ -227,26 +227,38 @@ async fn attempt(
     };
     let connector = accounts.connector(acc.platform).map_err(|e| Failure::retry(e.to_string()))?;
     let account_ref = accounts.account_ref(&acc).map_err(|e| Failure::retry(e.to_string()))?;
-    let mut token = accounts.access_token(acc.id, false).await.map_err(Failure::token)?;
-    let mut refreshed = false;
-    // An earlier attempt of this write-back failed (its answer may have been lost after
-    // the marketplace recorded it): look before writing again.
-    let mut reconcile = o.write_back_error.is_some();
-    loop {
-        let result = if reconcile {
-            connector.find_tracking(&token, &account_ref, &shipment).await.map(|found| found.ok_or(()))
-        } else {
-            connector.write_tracking(&token, &account_ref, &shipment).await.map(Ok)
-        };
-        match result {
-            Ok(Ok(reference)) => return Ok(reference),
-            // Not there: write it now.
-            Ok(Err(())) => reconcile = false,
-            Err(ConnectorError::Unauthorized(_)) if !refreshed => {
-                refreshed = true;
-                token = accounts.access_token(acc.id, true).await.map_err(Failure::token)?;
+    accounts
+        .provider_call(acc.id, acc.platform, async {
+            let mut token = accounts.access_token(acc.id, false).await.map_err(Failure::token)?;
+            let mut refreshed = false;
+            // An earlier attempt of this write-back failed (its answer may have been lost
+            // after the marketplace recorded it): look before writing again.
+            let mut reconcile = o.write_back_error.is_some();
+            loop {
+                let result = if reconcile {
+                    connector.find_tracking(&token, &account_ref, &shipment).await.map(|found| found.ok_or(()))
+                } else {
+                    connector.write_tracking(&token, &account_ref, &shipment).await.map(Ok)
+                };
+                match result {
+                    Ok(Ok(reference)) => return Ok(reference),
+                    // Not there: write it now.
+                    Ok(Err(())) => reconcile = false,
+                    Err(ConnectorError::Unauthorized(_)) if !refreshed => {
+                        refreshed = true;
+                        token = accounts.access_token_after_rejection(acc.id, &token).await.map_err(Failure::token)?;
+                    }
+                    // Revoked by another caller's refresh (Wish): the token stored since.
+                    Err(e @ ConnectorError::AuthorizationInvalid(_)) if !refreshed => {
+                        refreshed = true;
+                        match accounts.newer_access_token(acc.id, &token).await.map_err(Failure::token)? {
+                            Some(newer) => token = newer,
+                            None => return Err(Failure::connector(&e)),
+                        }
+                    }
+                    Err(e) => return Err(Failure::connector(&e)),
+                }
             }
-            Err(e) => return Err(Failure::connector(&e)),
-        }
-    }
+        })
+        .await
 }

@@ -1,11 +1,13 @@
 //! Bearer credential → [`Actor`]. Access tokens are checked cryptographically and then
-//! against the user's current state (deactivation, token version, current role), so a
-//! demotion or deactivation takes effect on the next request, not in 15 minutes (on this
-//! replica; on another within the auth cache's two seconds, see `authn_cache`).
+//! against the user's current state (deactivation, token version, current role) and their
+//! session (logged out or revoked), so a demotion, deactivation or logout takes effect on
+//! the next request, not in 15 minutes (on this replica; on another within the auth
+//! cache's two seconds, see `authn_cache`).
 
 use chrono::{Duration, Utc};
-use entity::{api_key, user};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use entity::{api_key, refresh_token, user};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr};
+use uuid::Uuid;
 
 use super::{Identity, sessions::membership_in};
 use crate::{
@@ -68,6 +70,22 @@ impl Identity {
         let user = user::Entity::find_by_id(claims.sub).one(&self.db).await?.ok_or(AuthnError::Invalid)?;
         if user.deactivated_at.is_some() || user.token_version != claims.ver {
             return Err(AuthnError::Invalid);
+        }
+        // The session the token was issued for must still be live (not logged out, not
+        // revoked for refresh-token reuse or deactivation).
+        if let Some(sid) = claims.sid {
+            let live = refresh_token::Entity::find()
+                .select_only()
+                .column(refresh_token::Column::Id)
+                .filter(refresh_token::Column::FamilyId.eq(sid))
+                .filter(refresh_token::Column::UserId.eq(user.id))
+                .filter(refresh_token::Column::RevokedAt.is_null())
+                .into_tuple::<Uuid>()
+                .one(&self.db)
+                .await?;
+            if live.is_none() {
+                return Err(AuthnError::Invalid);
+            }
         }
         let membership = membership_in(&self.db, claims.org, user.id).await?.ok_or(AuthnError::Invalid)?;
         Ok(Actor::verified(

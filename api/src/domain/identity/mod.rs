@@ -6,6 +6,7 @@ mod audit_log;
 mod authn;
 mod authn_cache;
 mod sessions;
+pub mod throttle;
 mod users;
 
 use std::sync::Arc;

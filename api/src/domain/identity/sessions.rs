@@ -1,5 +1,7 @@
 //! Sign-up, login, refresh-token rotation with reuse detection, logout.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Duration, Utc};
 use entity::{enums::Role, membership, organization, refresh_token, user};
 use sea_orm::{
@@ -8,7 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::Identity;
+use super::{Identity, throttle};
 use crate::db::write_transaction;
 use crate::{
     auth::{Actor, opaque, password},
@@ -104,23 +106,31 @@ impl Identity {
     }
 
     /// Email + password login. Unknown email, wrong password and deactivated user all
-    /// give the same answer in the same time.
-    pub async fn login(&self, email: &str, password: &str) -> DomainResult<Session> {
+    /// give the same answer in the same time. Failed attempts are throttled per
+    /// (account, client address), per account and per address (see [`throttle`]):
+    /// `RATE_LIMITED` while a counter says to wait.
+    ///
+    /// [`throttle`]: super::throttle
+    pub async fn login(&self, email: &str, password: &str, client: Option<IpAddr>) -> DomainResult<Session> {
         let email = email.trim().to_lowercase();
-        let found = user::Entity::find().filter(user::Column::Email.eq(&email)).one(&self.db).await?;
-        let ok = self.hasher.verify(password.to_owned(), found.as_ref().map(|u| u.password_hash.clone())).await?;
-        let invalid = || {
-            DomainError::user(
+        let ticket = throttle::admit(&self.db, &email, client).await?;
+        let checked = match self.check_password(&email, password).await {
+            Ok(checked) => checked,
+            Err(e) => {
+                if let Err(again) = ticket.abandoned(&self.db).await {
+                    tracing::warn!(error = %again, "giving back a login attempt failed");
+                }
+                return Err(e);
+            }
+        };
+        let Some((user, membership)) = checked else {
+            return Err(DomainError::user(
                 UserErrorCode::InvalidCredentials,
                 &["input", "password"],
                 "Email or password is incorrect.",
-            )
+            ));
         };
-        let user = match found {
-            Some(u) if ok && u.deactivated_at.is_none() => u,
-            _ => return Err(invalid()),
-        };
-        let membership = primary_membership(&self.db, user.id).await?.ok_or_else(invalid)?;
+        ticket.succeeded(&self.db).await?;
         let session = write_transaction::<_, _, DomainError>(&self.db, |txn| {
             let this = self.clone();
             Box::pin(async move {
@@ -133,6 +143,21 @@ impl Identity {
         })
         .await?;
         Ok(session)
+    }
+
+    /// The active user and their membership when `password` is theirs; `None` otherwise.
+    async fn check_password(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> DomainResult<Option<(user::Model, membership::Model)>> {
+        let found = user::Entity::find().filter(user::Column::Email.eq(email)).one(&self.db).await?;
+        let ok = self.hasher.verify(password.to_owned(), found.as_ref().map(|u| u.password_hash.clone())).await?;
+        let user = match found {
+            Some(u) if ok && u.deactivated_at.is_none() => u,
+            _ => return Ok(None),
+        };
+        Ok(primary_membership(&self.db, user.id).await?.map(|m| (user, m)))
     }
 
     /// Rotates a refresh token. Each token works once; presenting a used one means it
@@ -259,6 +284,9 @@ impl Identity {
             .await?;
         let event = audit::record(&txn, org, by, action, "Session", Some(family), None).await?;
         txn.commit().await?;
+        // The session's access tokens stop working now on this replica (the session is
+        // checked on each request), on others within the auth cache's TTL.
+        self.auth_cache.invalidate();
         self.bus.publish_all([event]);
         Ok(())
     }
@@ -272,7 +300,14 @@ impl Identity {
     ) -> DomainResult<Session> {
         let access = self
             .jwt
-            .issue(user.id, membership.organization_id, membership.role, user.is_staff, user.token_version)
+            .issue(
+                user.id,
+                membership.organization_id,
+                membership.role,
+                user.is_staff,
+                user.token_version,
+                Some(family),
+            )
             .map_err(DomainError::internal)?;
         let (token, hash) = opaque::new_refresh_token();
         let now = Utc::now();

@@ -110,7 +110,10 @@ pub async fn run(
     let fetch = |cursor: Option<String>| {
         let (accounts, connector, account_ref, account_id) =
             (accounts.clone(), connector.clone(), account_ref.clone(), acc.id);
-        tokio::spawn(async move { fetch_page(&accounts, &*connector, &account_ref, account_id, since, cursor).await })
+        let platform = acc.platform;
+        tokio::spawn(async move {
+            fetch_page(&accounts, &*connector, &account_ref, (account_id, platform), since, cursor).await
+        })
     };
     let result: Result<(), DownloadError> = async {
         let mut pending = fetch(cursor);
@@ -181,27 +184,43 @@ enum FetchFailure {
     Connector(ConnectorError),
 }
 
-/// One page, refreshing the token once if the platform refused it mid-download.
+/// One page, refreshing the token once if the platform refused it mid-download, under the
+/// circuit breaker of the platform and account.
 async fn fetch_page(
     accounts: &Accounts,
     connector: &dyn crate::connectors::marketplace::Marketplace,
     account_ref: &crate::connectors::marketplace::AccountRef,
-    account_id: Uuid,
+    (account_id, platform): (Uuid, entity::enums::Platform),
     since: DateTime<Utc>,
     cursor: Option<String>,
 ) -> Result<crate::connectors::marketplace::OrderPage, FetchFailure> {
-    let mut token = accounts.access_token(account_id, false).await.map_err(FetchFailure::Token)?;
-    let mut refreshed = false;
-    loop {
-        match connector.fetch_orders(&token, account_ref, since, cursor.as_deref()).await {
-            Ok(p) => return Ok(p),
-            Err(ConnectorError::Unauthorized(_)) if !refreshed => {
-                refreshed = true;
-                token = accounts.access_token(account_id, true).await.map_err(FetchFailure::Token)?;
+    accounts
+        .provider_call(account_id, platform, async {
+            let mut token = accounts.access_token(account_id, false).await.map_err(FetchFailure::Token)?;
+            let mut refreshed = false;
+            loop {
+                match connector.fetch_orders(&token, account_ref, since, cursor.as_deref()).await {
+                    Ok(p) => return Ok(p),
+                    Err(ConnectorError::Unauthorized(_)) if !refreshed => {
+                        refreshed = true;
+                        token = accounts
+                            .access_token_after_rejection(account_id, &token)
+                            .await
+                            .map_err(FetchFailure::Token)?;
+                    }
+                    // Revoked by another caller's refresh (Wish): the token stored since.
+                    Err(e @ ConnectorError::AuthorizationInvalid(_)) if !refreshed => {
+                        refreshed = true;
+                        match accounts.newer_access_token(account_id, &token).await.map_err(FetchFailure::Token)? {
+                            Some(newer) => token = newer,
+                            None => return Err(FetchFailure::Connector(e)),
+                        }
+                    }
+                    Err(e) => return Err(FetchFailure::Connector(e)),
+                }
             }
-            Err(e) => return Err(FetchFailure::Connector(e)),
-        }
-    }
+        })
+        .await
 }
 
 /// One page and its resume cursor, in one transaction.

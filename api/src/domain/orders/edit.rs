@@ -46,10 +46,6 @@ fn editable(o: &order::Model) -> DomainResult<()> {
     }
 }
 
-fn opt(s: Option<String>) -> Option<String> {
-    s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-}
-
 /// Bumps the order's version if it is still `version`; otherwise someone else changed it.
 async fn bump(db: &impl ConnectionTrait, o: &order::Model) -> DomainResult<()> {
     let res = order::Entity::update_many()
@@ -76,6 +72,17 @@ pub async fn update_recipient(
     let mut errors: Vec<UserError> = Vec::new();
     let name = validate::name(&r.name, 200, &["input", "recipient", "name"]).map_err(|e| errors.push(e)).ok();
     let line1 = validate::name(&r.line1, 500, &["input", "recipient", "line1"]).map_err(|e| errors.push(e)).ok();
+    // Bounded by the order's columns.
+    let mut text = |raw: Option<String>, max: usize, field: &str| {
+        validate::optional(raw, max, &["input", "recipient", field]).map_err(|e| errors.push(e)).ok().flatten()
+    };
+    let company = text(r.company, 200, "company");
+    let phone = text(r.phone, 64, "phone");
+    let email = text(r.email, 320, "email");
+    let line2 = text(r.line2, 500, "line2");
+    let city = text(r.city, 200, "city");
+    let state = text(r.state, 200, "state");
+    let postal_code = text(r.postal_code, 32, "postalCode");
     let country = r.country_code.trim().to_uppercase();
     if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
         errors.push(UserError::new(
@@ -100,14 +107,14 @@ pub async fn update_recipient(
         serde_json::json!({ "name": o.recipient_name, "line1": o.address_line1, "countryCode": o.country_code });
     let mut active: order::ActiveModel = o.into();
     active.recipient_name = Set(name);
-    active.recipient_company = Set(opt(r.company));
-    active.recipient_phone = Set(opt(r.phone));
-    active.recipient_email = Set(opt(r.email));
+    active.recipient_company = Set(company);
+    active.recipient_phone = Set(phone);
+    active.recipient_email = Set(email);
     active.address_line1 = Set(line1);
-    active.address_line2 = Set(opt(r.line2));
-    active.city = Set(opt(r.city));
-    active.state = Set(opt(r.state));
-    active.postal_code = Set(opt(r.postal_code));
+    active.address_line2 = Set(line2);
+    active.city = Set(city);
+    active.state = Set(state);
+    active.postal_code = Set(postal_code);
     active.country_code = Set(country);
     let updated = active.update(&txn).await?;
     // The order's own address now wins over addresses edited on its waybills.

@@ -15,6 +15,7 @@ use crate::{
     domain::{
         audit::{self, By},
         pagination::{self, Page, PageArgs},
+        validate,
     },
     error::{DomainError, DomainResult, UserError, UserErrorCode},
     events::EventBus,
@@ -67,10 +68,10 @@ impl Orders {
         if let Some(c) = &f.destination_country {
             q = q.filter(order::Column::CountryCode.eq(c.to_uppercase()));
         }
-        if let Some(t) = f.created_from {
+        if let Some(t) = validate::instant(f.created_from, "createdFrom")? {
             q = q.filter(order::Column::CreatedAt.gte(t));
         }
-        if let Some(t) = f.created_to {
+        if let Some(t) = validate::instant(f.created_to, "createdTo")? {
             q = q.filter(order::Column::CreatedAt.lt(t));
         }
         if let Some(s) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {

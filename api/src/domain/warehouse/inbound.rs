@@ -4,9 +4,11 @@
 //! `needClearanceDoc`), list. Status and put-away quantities come from the polling job.
 //!
 //! Creation is a draft first (our record, unique per seller inbound number), then the OC
-//! call, then the numbers and labels: OC answers a repeated sellerInboundNumber with the
-//! same order, so retrying a creation that timed out resumes the draft safely; a refusal
-//! removes the draft, so nothing half-written stays behind.
+//! call (sent once), then the numbers and labels. OC refuses a repeated sellerInboundNumber,
+//! so a creation whose answer was lost is never simply sent again: OC is asked for the
+//! order under that number first (at once, and when the same request resumes the draft
+//! later), and what it holds is stored with OC's number; a creation is sent only on
+//! confirmed absence. A refusal removes the draft, so nothing half-written stays behind.
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,12 +21,12 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{CallError, Warehouse, regions};
+use super::{CallError, Warehouse, outbound, regions};
 use crate::{
     auth::{Actor, Tenant},
     connectors::{
         ConnectorError,
-        logistics::{CartonTracking, FileData, InboundCarton, InboundMethod, InboundRequest},
+        logistics::{CartonTracking, FileData, InboundCarton, InboundCreated, InboundMethod, InboundRequest},
     },
     db::begin_write,
     domain::{
@@ -295,6 +297,8 @@ impl Warehouse {
             .filter(inbound_order::Column::SellerInboundNumber.eq(&number))
             .one(&txn)
             .await?;
+        // A draft left by an earlier attempt whose outcome is unknown: OC may hold it.
+        let resumed = existing.as_ref().is_some_and(|e| e.status == InboundStatus::Draft && e.account_id == acc.id);
         let id = match existing {
             Some(e) if e.status == InboundStatus::Draft && e.account_id == acc.id => {
                 // Resumed with this request's details (OC gets them; so do we).
@@ -396,17 +400,12 @@ impl Warehouse {
                 })
                 .collect(),
         };
-        let created = match self
-            .call(acc.id, |c, token| {
-                let req = req.clone();
-                async move { c.create_inbound(&token, &req).await }
-            })
-            .await
-        {
+        let created = match self.place_inbound(acc.id, &req, resumed).await {
             Ok(c) => c,
             Err(e) => {
-                let retryable = matches!(&e, CallError::Connector(c) if c.is_retryable());
-                if !retryable {
+                let unknown =
+                    matches!(&e, CallError::Connector(c) if c.is_retryable() || outbound::is_unknown_outcome(c));
+                if !unknown {
                     // Refused: nothing stays behind.
                     let txn = begin_write(&self.db).await?;
                     inbound_order_line::Entity::delete_many()
@@ -416,6 +415,8 @@ impl Warehouse {
                     inbound_order::Entity::delete_by_id(id).exec(&txn).await?;
                     txn.commit().await?;
                 }
+                // Unknown (or rate limited): the draft stays; the same request again looks
+                // the number up at OC before creating anything.
                 return Err(e.into_domain(&["input"]));
             }
         };
@@ -448,6 +449,51 @@ impl Warehouse {
         txn.commit().await?;
         self.bus.publish_all([event]);
         Ok(model)
+    }
+
+    /// Creates the inbound order at OC, never twice: when a creation's outcome is unknown
+    /// (timeout, 5xx, connection dropped after the request was written, an unreadable
+    /// answer), or a draft from such an attempt is resumed, OC is asked first for the order
+    /// under our seller inbound number (Inbound Order Detail Query); one found is taken as
+    /// created (its number, without the labels only the creation answers), and a creation is
+    /// sent only on confirmed absence.
+    async fn place_inbound(
+        &self,
+        account_id: Uuid,
+        req: &InboundRequest,
+        look_first: bool,
+    ) -> Result<InboundCreated, CallError> {
+        if look_first && let Some(found) = self.find_inbound(account_id, &req.seller_number).await? {
+            return Ok(found);
+        }
+        for round in 0..2 {
+            let created = self
+                .call(account_id, |c, token| {
+                    let req = req.clone();
+                    async move { c.create_inbound(&token, &req).await }
+                })
+                .await;
+            match created {
+                Err(CallError::Connector(e)) if outbound::is_unknown_outcome(&e) && round == 0 => {
+                    tracing::warn!(error = %e, "OrangeConnex inbound creation outcome unknown; looking the seller inbound number up");
+                    if let Some(found) = self.find_inbound(account_id, &req.seller_number).await? {
+                        return Ok(found);
+                    }
+                }
+                other => return other,
+            }
+        }
+        Err(CallError::Connector(ConnectorError::Transient("OrangeConnex inbound creation outcome unknown".into())))
+    }
+
+    async fn find_inbound(&self, account_id: Uuid, seller_number: &str) -> Result<Option<InboundCreated>, CallError> {
+        let found = self
+            .call(account_id, |c, token| {
+                let seller_number = seller_number.to_owned();
+                async move { c.find_inbound(&token, &seller_number).await }
+            })
+            .await?;
+        Ok(found.map(|s| InboundCreated { inbound_number: s.inbound_number, sku_labels: None, carton_labels: None }))
     }
 
     /// `uploadInboundTracking`: the express carriers' tracking numbers per carton.

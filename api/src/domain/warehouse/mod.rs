@@ -76,6 +76,9 @@ impl CallError {
                 &["input", "accountId"],
                 format!("Reauthorize the OrangeConnex account: {m}"),
             ),
+            Self::Connector(ConnectorError::RateLimited { retry_after }) => {
+                DomainError::RateLimited { retry_after_secs: retry_after.as_secs_f64().ceil() as u64 }
+            }
             Self::Connector(e) if e.is_retryable() => DomainError::user(
                 UserErrorCode::ProviderUnavailable,
                 field,
@@ -128,33 +131,56 @@ impl Warehouse {
         Fut: std::future::Future<Output = Result<T, ConnectorError>>,
     {
         let connector = self.connector()?.clone();
-        let token = self.token(account_id, false).await?;
-        match f(connector.clone(), token).await {
-            Err(ConnectorError::Unauthorized(_)) => {
-                let token = self.token(account_id, true).await?;
-                match f(connector, token).await {
-                    Err(ConnectorError::Unauthorized(m) | ConnectorError::AuthorizationInvalid(m)) => {
-                        let message = format!("Authorization expired or was revoked; reauthorize the account. ({m})");
-                        let _ = self
-                            .accounts
-                            .record_sync_error(account_id, &message, Some(AccountStatus::NeedsReauthorization))
-                            .await;
-                        Err(CallError::Reauthorize(m))
+        let (result, rejected) = self
+            .accounts
+            .provider_call(account_id, Platform::Orangeconnex, async {
+                let token = self.token(account_id, None).await?;
+                match f(connector.clone(), token.clone()).await {
+                    Err(ConnectorError::Unauthorized(_)) => {
+                        let token = self.token(account_id, Some(&token)).await?;
+                        Ok((f(connector, token).await, true))
                     }
-                    other => other.map_err(CallError::Connector),
+                    // Revoked by another caller's refresh: the token stored since, if any.
+                    Err(e @ ConnectorError::AuthorizationInvalid(_)) => {
+                        match self.accounts.newer_access_token(account_id, &token).await {
+                            Ok(Some(newer)) => Ok((f(connector, newer).await, true)),
+                            Ok(None) => Ok((Err(e), false)),
+                            Err(t) => Err(token_error(t)),
+                        }
+                    }
+                    other => Ok::<_, CallError>((other, false)),
                 }
+            })
+            .await?;
+        match result {
+            // Refused again with a fresh token: the authorization itself is gone.
+            Err(ConnectorError::Unauthorized(m) | ConnectorError::AuthorizationInvalid(m)) if rejected => {
+                let message = format!("Authorization expired or was revoked; reauthorize the account. ({m})");
+                let _ = self
+                    .accounts
+                    .record_sync_error(account_id, &message, Some(AccountStatus::NeedsReauthorization))
+                    .await;
+                Err(CallError::Reauthorize(m))
             }
             other => other.map_err(CallError::Connector),
         }
     }
 
-    async fn token(&self, account_id: Uuid, force: bool) -> Result<SecretString, CallError> {
-        match self.accounts.access_token(account_id, force).await {
-            Ok(t) => Ok(t),
-            Err(TokenError::NeedsReauthorization(m)) => Err(CallError::Reauthorize(m)),
-            Err(TokenError::Domain(e)) => Err(CallError::Domain(e)),
-            Err(TokenError::Connector(e)) => Err(CallError::Connector(e)),
-        }
+    /// A token; after `rejected` was refused, the one refresh of that version (single-flight).
+    async fn token(&self, account_id: Uuid, rejected: Option<&SecretString>) -> Result<SecretString, CallError> {
+        let token = match rejected {
+            None => self.accounts.access_token(account_id, false).await,
+            Some(r) => self.accounts.access_token_after_rejection(account_id, r).await,
+        };
+        token.map_err(token_error)
+    }
+}
+
+fn token_error(e: TokenError) -> CallError {
+    match e {
+        TokenError::NeedsReauthorization(m) => CallError::Reauthorize(m),
+        TokenError::Domain(e) => CallError::Domain(e),
+        TokenError::Connector(e) => CallError::Connector(e),
     }
 }
 

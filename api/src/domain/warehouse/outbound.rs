@@ -8,12 +8,15 @@
 //! ([`super::sync`]) brings the number back; cancelling asks OC first and is refused once
 //! picking started (`CANCEL_REFUSED_AFTER_PICKING`).
 //!
-//! Crash safety: the outbound order's referenceNumber is our waybill id. The push job
-//! commits an attempt mark before calling OC and looks the reference up on the next try;
-//! OC also answers a repeated reference with the existing order (DUPLICATE_REFERENCE_NUMBER
-//! and its number). Either way a push retried after a timeout or crash finds the order
-//! instead of placing a second one. When OC cancels an order, its waybill is retired, so a
-//! new push places under a new reference.
+//! Never placed twice: the outbound order's referenceNumber is our waybill id, and the
+//! creation call is sent once (no HTTP-level retry). When its outcome is unknown (timeout,
+//! 5xx, a connection dropped after the request was written), the references are looked up
+//! at once (OutboundQuery by referenceNumber) and only those confirmed absent are created
+//! again ([`OrangeConnexProvider::place`]). After a crash, the push job's attempt mark
+//! (committed before the call) makes the next try look the reference up first. OC also
+//! refuses a repeated live reference, naming the existing order (DUPLICATE_REFERENCE_NUMBER
+//! and its number), which is read as that order. When OC cancels an order, its waybill is
+//! retired, so a new push places under a new reference.
 
 use std::collections::HashMap;
 
@@ -158,6 +161,112 @@ impl OrangeConnexProvider {
             }
         }
     }
+
+    /// Places the batch, never twice: a creation whose outcome is unknown (timeout, 5xx,
+    /// connection dropped after the request was written, an unreadable answer) is followed
+    /// by one lookup of every reference of the batch; the orders found are OC's answer, and
+    /// only those confirmed absent are created again (once; a second unknown outcome leaves
+    /// them to the push job's next attempt, which looks them up first).
+    async fn place(
+        &self,
+        account_id: Uuid,
+        batch: &[OutboundRequest],
+    ) -> Result<Vec<Result<Booking, Refusal>>, CallError> {
+        let mut out: Vec<Option<Result<Booking, Refusal>>> = vec![None; batch.len()];
+        let mut pending: Vec<usize> = (0..batch.len()).collect();
+        for round in 0..2 {
+            let sent: Vec<OutboundRequest> = pending.iter().map(|i| batch[*i].clone()).collect();
+            let created = self
+                .warehouse
+                .call(account_id, |c, token| {
+                    let sent = sent.clone();
+                    async move { c.place_outbound(&token, &sent).await }
+                })
+                .await;
+            match created {
+                Ok(results) => {
+                    for (i, r) in pending.iter().zip(results) {
+                        out[*i] = Some(booking_of(r));
+                    }
+                    break;
+                }
+                Err(CallError::Connector(e)) if is_unknown_outcome(&e) && round == 0 => {
+                    tracing::warn!(error = %e, orders = sent.len(), "OrangeConnex outbound creation outcome unknown; looking the references up");
+                    let found = self.lookup(account_id, &sent).await?;
+                    let mut absent = Vec::new();
+                    for i in pending {
+                        match found.get(batch[i].reference.as_str()) {
+                            Some(b) => out[i] = Some(Ok(b.clone())),
+                            None => absent.push(i),
+                        }
+                    }
+                    if absent.is_empty() {
+                        break;
+                    }
+                    pending = absent;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(Refusal {
+                        code: UserErrorCode::ProviderUnavailable,
+                        message: "No answer from OrangeConnex.".into(),
+                    })
+                })
+            })
+            .collect())
+    }
+
+    /// The live outbound orders OC holds under the batch's references (one query).
+    async fn lookup(&self, account_id: Uuid, batch: &[OutboundRequest]) -> Result<HashMap<String, Booking>, CallError> {
+        let q = OutboundQuery {
+            references: batch.iter().map(|r| r.reference.clone()).collect(),
+            ..OutboundQuery::default()
+        };
+        let rows = self
+            .warehouse
+            .call(account_id, |c, token| {
+                let q = q.clone();
+                async move { c.query_outbound(&token, &q).await }
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|s| s.phase != OutboundPhase::Cancelled)
+            .filter_map(|s| {
+                let reference = s.reference?;
+                Some((
+                    reference,
+                    Booking {
+                        tracking_number: s.parcel.map(|p| p.tracking_number),
+                        provider_reference: s.order_number,
+                    },
+                ))
+            })
+            .collect())
+    }
+}
+
+/// A creation that may or may not have happened at the provider: the request may have
+/// reached it (timeout, 5xx, a dropped connection, an answer we cannot read). A 429, a
+/// refusal or a token error means nothing was created.
+pub(crate) fn is_unknown_outcome(e: &ConnectorError) -> bool {
+    matches!(e, ConnectorError::Transient(_) | ConnectorError::Decode(_))
+}
+
+/// One item of OC's answer as a booking or a refusal.
+fn booking_of(r: crate::connectors::logistics::ItemResult<String>) -> Result<Booking, Refusal> {
+    match r {
+        Ok(number) => Ok(Booking { tracking_number: None, provider_reference: number }),
+        Err(r) => Err(Refusal {
+            code: refusal_code(&r.code),
+            message: format!("OrangeConnex refused the order: {} ({})", r.message, r.code),
+        }),
+    }
 }
 
 #[async_trait]
@@ -277,14 +386,7 @@ impl LogisticsProvider for OrangeConnexProvider {
         }
         if !requests.is_empty() {
             let batch: Vec<OutboundRequest> = requests.iter().map(|(_, r)| r.clone()).collect();
-            let results = match self
-                .warehouse
-                .call(account_id, |c, token| {
-                    let batch = batch.clone();
-                    async move { c.place_outbound(&token, &batch).await }
-                })
-                .await
-            {
+            let results = match self.place(account_id, &batch).await {
                 Ok(r) => r,
                 Err(e) => {
                     let refusals = Self::call_failed(e, requests.len())?;
@@ -295,13 +397,7 @@ impl LogisticsProvider for OrangeConnexProvider {
                 }
             };
             for ((i, _), result) in requests.iter().zip(results) {
-                out[*i] = Some(match result {
-                    Ok(number) => Ok(Booking { tracking_number: None, provider_reference: number }),
-                    Err(r) => Err(Refusal {
-                        code: refusal_code(&r.code),
-                        message: format!("OrangeConnex refused the order: {} ({})", r.message, r.code),
-                    }),
-                });
+                out[*i] = Some(result);
             }
         }
         Ok(out

@@ -1,5 +1,6 @@
 //! SKUs in the warehouse (seed 003 §2-2): push catalogue SKUs (SKUCreation v3 → MFSKUID and
-//! the status OC answers with; a draft until reviewed on OC's portal) and pull OC's view back
+//! the status OC answers with; a draft until reviewed on OC's portal; sent once, and after
+//! a lost answer looked up by referenceSKUID before anything is created again) and pull OC's view back
 //! (SKUQuery v3, which takes lists only: the MFSKUIDs we hold, plus, on a manual pull, the
 //! codes of catalogue SKUs not linked yet as seller SKUs; links by referenceSKUID, or by the
 //! seller SKU for SKUs made on the portal; keeps the seller SKU; updates the review state).
@@ -12,10 +13,10 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Warehouse, regions};
+use super::{CallError, Warehouse, outbound, regions};
 use crate::{
     auth::Actor,
-    connectors::logistics::{NewWarehouseSku, SkuQuery, SkuReview},
+    connectors::logistics::{CreatedSku, ItemRefusal, ItemResult, NewWarehouseSku, SkuQuery, SkuReview},
     db::begin_write,
     domain::audit::{self, By, Change},
     error::{DomainError, DomainResult, UserError, UserErrorCode},
@@ -141,13 +142,7 @@ impl Warehouse {
             return Ok(outcomes);
         }
         let batch: Vec<NewWarehouseSku> = to_send.iter().map(|(_, s)| s.clone()).collect();
-        let results = self
-            .call(acc.id, |c, token| {
-                let batch = batch.clone();
-                async move { c.create_skus(&token, &batch).await }
-            })
-            .await
-            .map_err(|e| e.into_domain(&["input", "skuIds"]))?;
+        let results = self.create_skus_once(acc.id, &batch).await.map_err(|e| e.into_domain(&["input", "skuIds"]))?;
         let now = Utc::now();
         let txn = begin_write(&self.db).await?;
         let mut changes = Vec::new();
@@ -205,6 +200,79 @@ impl Warehouse {
             }
         }
         Ok(outcomes)
+    }
+
+    /// Registers the SKUs, never twice: when the creation's outcome is unknown (timeout,
+    /// 5xx, connection dropped after the request was written, an unreadable answer), OC is
+    /// asked for the batch's referenceSKUIDs (SKUQuery v3); the SKUs found are OC's answer
+    /// (MFSKUID and review state) and only those confirmed absent are created again, once.
+    /// One result per input, in order.
+    async fn create_skus_once(
+        &self,
+        account_id: Uuid,
+        batch: &[NewWarehouseSku],
+    ) -> Result<Vec<ItemResult<CreatedSku>>, CallError> {
+        let mut out: Vec<Option<ItemResult<CreatedSku>>> = vec![None; batch.len()];
+        let mut pending: Vec<usize> = (0..batch.len()).collect();
+        for round in 0..2 {
+            let sent: Vec<NewWarehouseSku> = pending.iter().map(|i| batch[*i].clone()).collect();
+            let created = self
+                .call(account_id, |c, token| {
+                    let sent = sent.clone();
+                    async move { c.create_skus(&token, &sent).await }
+                })
+                .await;
+            match created {
+                Ok(results) => {
+                    for (i, r) in pending.iter().zip(results) {
+                        out[*i] = Some(r);
+                    }
+                    break;
+                }
+                Err(CallError::Connector(e)) if outbound::is_unknown_outcome(&e) && round == 0 => {
+                    tracing::warn!(error = %e, skus = sent.len(), "OrangeConnex SKU creation outcome unknown; looking the references up");
+                    let q = SkuQuery {
+                        references: sent.iter().map(|s| s.reference.clone()).collect(),
+                        ..SkuQuery::default()
+                    };
+                    let found = self
+                        .call(account_id, |c, token| {
+                            let q = q.clone();
+                            async move { c.query_skus(&token, &q).await }
+                        })
+                        .await?;
+                    let mut absent = Vec::new();
+                    for i in pending {
+                        let hit = found.iter().find(|f| f.reference.as_deref() == Some(batch[i].reference.as_str()));
+                        match hit {
+                            Some(f) => {
+                                out[i] = Some(Ok(CreatedSku {
+                                    warehouse_sku_id: f.warehouse_sku_id.clone(),
+                                    review: f.review,
+                                }))
+                            }
+                            None => absent.push(i),
+                        }
+                    }
+                    if absent.is_empty() {
+                        break;
+                    }
+                    pending = absent;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(ItemRefusal {
+                        code: "NO_RESULT".into(),
+                        message: "OrangeConnex answered nothing for this SKU".into(),
+                    })
+                })
+            })
+            .collect())
     }
 
     /// `pullWarehouseSkus`: OC's view of the SKUs we know (linked to this account, and the

@@ -6,5 +6,5 @@ pub mod types;
 mod users;
 
 pub use api_keys::{ApiKeyMutation, ApiKeyQuery};
-pub use session::{SessionMutation, SessionQuery};
+pub use session::{ClientAddr, SessionMutation, SessionQuery};
 pub use users::{UserMutation, UserQuery};

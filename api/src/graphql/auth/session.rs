@@ -1,3 +1,5 @@
+use std::net::IpAddr;
+
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
@@ -9,6 +11,11 @@ use crate::{
         errors::{ApiResult, UserErrorObject, payload},
     },
 };
+
+/// The client's network address (the TCP peer), attached to each request by the HTTP and
+/// WebSocket handlers; login attempts are throttled by it.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub IpAddr);
 
 #[derive(InputObject)]
 pub struct SignUpInput {
@@ -108,9 +115,13 @@ impl SessionMutation {
         Ok(AuthPayload::from_result(payload(result)?))
     }
 
+    // Failed attempts are throttled per account and client address: after a few failures
+    // the next attempt must wait (1 s, then doubling, at most 15 minutes) and is answered
+    // RATE_LIMITED with `extensions.retryAfter` until then (domain::identity::throttle).
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> ApiResult<AuthPayload> {
         let s = services(ctx)?;
-        Ok(AuthPayload::from_result(payload(s.identity.login(&input.email, &input.password).await)?))
+        let client = ctx.data_opt::<ClientAddr>().map(|c| c.0);
+        Ok(AuthPayload::from_result(payload(s.identity.login(&input.email, &input.password, client).await)?))
     }
 
     /// Exchanges a refresh token for a new pair. Each refresh token works once; reusing

@@ -6,6 +6,11 @@
 //! Regions are OC's own codes (`UK`, `DE`, `AU`, `AU-MEL`, `US-East`…), passed through as
 //! given and as received; the mapping to ISO countries lives in `domain::warehouse::regions`.
 //!
+//! Creations (SKUCreation, placeOutboundOrder, inboundOrderCreation) are sent once, never
+//! retried at the HTTP level: an unknown outcome comes back as `Transient`/`Decode` and the
+//! domain looks the reference up before creating again (WIRE.md "Creations and lost
+//! answers"). Every other call is retried on transient failures.
+//!
 //! Limits applied here so callers need not know them: SKU creation ≤ 200 per call, SKU
 //! query lists ≤ 200 entries (one list per request, paged by 200),
 //! outbound creation ≤ 50, OrdersQuery lists ≤ 100 and ≤ 1000 results per window (a full
@@ -123,7 +128,9 @@ impl OrangeConnex {
         })
     }
 
-    /// One signed call; `data` is `None` for GET. Returns the envelope's `data`.
+    /// One signed call; `data` is `None` for GET. Returns the envelope's `data`. Safe
+    /// calls (queries, cancellation, uploads keyed by OC's number) are retried on transient
+    /// failures; see [`Self::create_call`] for calls that create something.
     async fn call(
         &self,
         token: &SecretString,
@@ -131,7 +138,26 @@ impl OrangeConnex {
         data: Option<Value>,
         api_version: Option<&str>,
     ) -> Result<Value, ConnectorError> {
-        self.limits.wait("api", &self.client_key).await;
+        self.signed(token, path, data, api_version, Delivery::Retry).await
+    }
+
+    /// A call that creates something at OC (SKUs, outbound and inbound orders): sent exactly
+    /// once, never retried here. A timeout, a 5xx or a connection dropped after the request
+    /// was written leaves the outcome unknown (`Transient`, or `Decode` for an unreadable
+    /// answer); the caller looks the reference up before creating again.
+    async fn create_call(&self, token: &SecretString, path: &str, data: Value) -> Result<Value, ConnectorError> {
+        self.signed(token, path, Some(data), None, Delivery::Once).await
+    }
+
+    async fn signed(
+        &self,
+        token: &SecretString,
+        path: &str,
+        data: Option<Value>,
+        api_version: Option<&str>,
+        send: Delivery,
+    ) -> Result<Value, ConnectorError> {
+        self.limits.wait("api", &self.client_key).await?;
         let body: Vec<u8> = match &data {
             Some(d) => {
                 let mut env = json!({
@@ -157,36 +183,36 @@ impl OrangeConnex {
                 .header("vAuthorization", &signature)
                 .header("TimeStamp", Utc::now().timestamp_millis().to_string())
         };
-        // Every OC call we make is safe to repeat: queries, and creations keyed by our
-        // reference (OC answers a repeated reference with the existing id).
-        let resp = self
-            .http
-            .send_idempotent(build, |resp| async move {
-                let status = resp.status().as_u16();
-                let body = resp.bytes().await.unwrap_or_default();
-                let env = serde_json::from_slice::<wire::Envelope>(&body).ok();
-                match (status, env) {
-                    (401, env) => ConnectorError::Unauthorized(
-                        env.and_then(|e| e.message).unwrap_or_else(|| "access token rejected".into()),
-                    ),
-                    (_, Some(env)) => env.into_data().err().unwrap_or_else(|| ConnectorError::Rejected {
-                        code: status.to_string(),
-                        message: format!("HTTP {status}"),
-                    }),
-                    (_, None) => {
-                        ConnectorError::Rejected { code: status.to_string(), message: format!("HTTP {status}") }
-                    }
+        let resp = match send {
+            Delivery::Retry => self.http.send_idempotent(build, refusal_of).await?,
+            Delivery::Once => {
+                let resp = self.http.send_once(build()).await?;
+                let status = resp.status();
+                if status.is_success() {
+                    resp
+                } else if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                    // Refused before any work: nothing was created.
+                    return Err(ConnectorError::RateLimited {
+                        retry_after: crate::connectors::http::retry_after(&resp)
+                            .unwrap_or(std::time::Duration::from_secs(1)),
+                    });
+                } else if status.is_server_error() {
+                    // OC may have recorded it before failing: unknown.
+                    return Err(ConnectorError::Transient(format!("HTTP {status}")));
+                } else {
+                    return Err(refusal_of(resp).await);
                 }
-            })
-            .await?;
+            }
+        };
         let bytes = resp.bytes().await.map_err(|e| ConnectorError::Transient(e.without_url().to_string()))?;
         let env: wire::Envelope =
             serde_json::from_slice(&bytes).map_err(|e| ConnectorError::Decode(format!("{path}: {e}")))?;
         env.into_data()
     }
 
-    /// One batch of a creation call. A refusal of the whole batch (earlier batches stand)
-    /// becomes one refusal per item in `out` and `None`; token and signature errors stay errors.
+    /// One batch of a creation call, sent once ([`Self::create_call`]). A refusal of the
+    /// whole batch (earlier batches stand) becomes one refusal per item in `out` and `None`;
+    /// token and signature errors, and unknown outcomes, stay errors.
     async fn batch_call(
         &self,
         token: &SecretString,
@@ -195,7 +221,7 @@ impl OrangeConnex {
         items: usize,
         out: &mut Vec<ItemResult<String>>,
     ) -> Result<Option<Value>, ConnectorError> {
-        match self.call(token, path, Some(body), None).await {
+        match self.create_call(token, path, body).await {
             Ok(d) => Ok(Some(d)),
             Err(ConnectorError::Rejected { code, message }) if code != "401" && code != "403" => {
                 out.extend((0..items).map(|_| Err(ItemRefusal { code: code.clone(), message: message.clone() })));
@@ -237,6 +263,32 @@ impl OrangeConnex {
             }
         }
         Ok(())
+    }
+}
+
+/// How a signed call is sent.
+#[derive(Clone, Copy)]
+enum Delivery {
+    /// Retried on transient failures and 429s (safe calls).
+    Retry,
+    /// Sent once (calls that create something at OC).
+    Once,
+}
+
+/// A non-success answer (other than 429 and 5xx) as the error OC reports.
+async fn refusal_of(resp: reqwest::Response) -> ConnectorError {
+    let status = resp.status().as_u16();
+    let body = resp.bytes().await.unwrap_or_default();
+    let env = serde_json::from_slice::<wire::Envelope>(&body).ok();
+    match (status, env) {
+        (401, env) => {
+            ConnectorError::Unauthorized(env.and_then(|e| e.message).unwrap_or_else(|| "access token rejected".into()))
+        }
+        (_, Some(env)) => env.into_data().err().unwrap_or_else(|| ConnectorError::Rejected {
+            code: status.to_string(),
+            message: format!("HTTP {status}"),
+        }),
+        (_, None) => ConnectorError::Rejected { code: status.to_string(), message: format!("HTTP {status}") },
     }
 }
 
@@ -443,6 +495,42 @@ fn outbound_rows(data: &Value) -> Result<Vec<OutboundState>, ConnectorError> {
             })
         })
         .collect()
+}
+
+/// OC's error code for an inbound order it does not hold (apifox Inbound Order Detail Query
+/// error example).
+const INBOUND_NOT_FOUND: &str = "3A0529";
+
+/// The rows of an inbound detail answer: `data.inboundOrderList[]` [D apifox Inbound Order
+/// Detail Query]; a bare list too.
+fn inbound_rows(v: &Value) -> &[Value] {
+    match v {
+        Value::Array(a) => a.as_slice(),
+        other => get_array(other, "inboundOrderList"),
+    }
+}
+
+fn inbound_state(r: &Value) -> Option<InboundState> {
+    let number = get_str(r, "inboundNumber").or_else(|| get_str(r, "inboundOrderNumber"))?;
+    Some(InboundState {
+        inbound_number: number,
+        phase: inbound_phase(&get_str(r, "status").unwrap_or_default()),
+        warehouse_code: get_str(r, "warehouseCode"),
+        clearance_received: get_bool(r, "clearanceDocReceived"),
+        // Keys matched case-insensitively (`SKUList`/`skuList`/`skulist`).
+        lines: get_array(r, "SKUList")
+            .iter()
+            .filter_map(|l| {
+                Some(InboundLineState {
+                    warehouse_sku_id: mfsku_id(l).or_else(|| get_str(l, "mfSkuId"))?,
+                    carton: get_str(l, "sellerCartonNumber").or_else(|| get_str(l, "cartonNumber")),
+                    quantity: line_count(l, &["quantity", "skuQuantity", "skuQty"]).unwrap_or(0),
+                    received: line_count(l, &["receivedQty", "receivedQuantity", "receiveQty", "receivedSkuQty"]),
+                    put_away: line_count(l, &["putAwayQty", "putAwayQuantity", "putawaySkuQty", "shelvedQty"]),
+                })
+            })
+            .collect(),
+    })
 }
 
 fn inbound_phase(s: &str) -> InboundPhase {
@@ -808,7 +896,7 @@ impl Warehouse for OrangeConnex {
         if let Some(t) = transport {
             data["transportMethod"] = json!(t);
         }
-        let v = self.call(token, "/openapi/3pp/inbound/v1/creation", Some(data), None).await?;
+        let v = self.create_call(token, "/openapi/3pp/inbound/v1/creation", data).await?;
         Ok(InboundCreated {
             inbound_number: get_str(&v, "inboundNumber")
                 .ok_or_else(|| ConnectorError::Decode("inbound creation without inboundNumber".into()))?,
@@ -858,43 +946,35 @@ impl Warehouse for OrangeConnex {
             let v = self
                 .call(token, "/openapi/3pp/inbound/v1/detail", Some(json!({ "inboundNumberList": chunk })), None)
                 .await?;
-            // `data.inboundOrderList[]` [D apifox Inbound Order Detail Query]; a bare list too.
-            let rows = match &v {
-                Value::Array(a) => a.as_slice(),
-                other => get_array(other, "inboundOrderList"),
-            };
-            for r in rows {
-                let Some(number) = get_str(r, "inboundNumber").or_else(|| get_str(r, "inboundOrderNumber")) else {
-                    continue;
-                };
-                out.push(InboundState {
-                    inbound_number: number,
-                    phase: inbound_phase(&get_str(r, "status").unwrap_or_default()),
-                    warehouse_code: get_str(r, "warehouseCode"),
-                    clearance_received: get_bool(r, "clearanceDocReceived"),
-                    // Keys matched case-insensitively (`SKUList`/`skuList`/`skulist`).
-                    lines: get_array(r, "SKUList")
-                        .iter()
-                        .filter_map(|l| {
-                            Some(InboundLineState {
-                                warehouse_sku_id: mfsku_id(l).or_else(|| get_str(l, "mfSkuId"))?,
-                                carton: get_str(l, "sellerCartonNumber").or_else(|| get_str(l, "cartonNumber")),
-                                quantity: line_count(l, &["quantity", "skuQuantity", "skuQty"]).unwrap_or(0),
-                                received: line_count(
-                                    l,
-                                    &["receivedQty", "receivedQuantity", "receiveQty", "receivedSkuQty"],
-                                ),
-                                put_away: line_count(
-                                    l,
-                                    &["putAwayQty", "putAwayQuantity", "putawaySkuQty", "shelvedQty"],
-                                ),
-                            })
-                        })
-                        .collect(),
-                });
-            }
+            out.extend(inbound_rows(&v).iter().filter_map(inbound_state));
         }
         Ok(out)
+    }
+
+    async fn find_inbound(
+        &self,
+        token: &SecretString,
+        seller_number: &str,
+    ) -> Result<Option<InboundState>, ConnectorError> {
+        // `sellerinboundNumberList` (lower-case i) [D apifox Inbound Order Detail Query];
+        // no window: both times are optional there.
+        let data = json!({ "sellerinboundNumberList": [seller_number] });
+        let v = match self.call(token, "/openapi/3pp/inbound/v1/detail", Some(data), None).await {
+            Ok(v) => v,
+            // OC's documented answer for a number it does not hold [D]: confirmed absent.
+            Err(ConnectorError::Rejected { code, .. }) if code == INBOUND_NOT_FOUND => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(inbound_rows(&v)
+            .iter()
+            .filter(|r| {
+                // OC filtered on our one number; a row naming another one is not ours.
+                ["sellerinboundNumber", "sellerInboundNo", "referenceNumber"]
+                    .iter()
+                    .find_map(|k| get_str(r, k))
+                    .is_none_or(|n| n == seller_number)
+            })
+            .find_map(inbound_state))
     }
 
     async fn stock_levels(

@@ -111,7 +111,7 @@ impl AliExpress {
         params: &[(&str, String)],
         idempotent: bool,
     ) -> Result<serde_json::Value, ConnectorError> {
-        self.limits.wait("api", key).await;
+        self.limits.wait("api", key).await?;
         let build = || {
             let mut p = self.common(&app.client_id);
             p.insert("method".into(), method.to_owned());

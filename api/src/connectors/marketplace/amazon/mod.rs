@@ -153,12 +153,12 @@ impl Amazon {
         cur: &Cursor,
     ) -> Result<wire::SearchOrdersResponse, ConnectorError> {
         let url = format!("{}/orders/2026-01-01/orders", self.hosts.get(cur.region));
-        self.limits.wait("searchOrders", &account.key).await;
+        self.limits.wait("searchOrders", &account.key).await?;
         let v = match self.get(token, &url, &cur.query.params(cur.pagination_token.as_deref())).await {
             Ok(v) => v,
             Err((Some(400), e)) if cur.pagination_token.is_some() => {
                 tracing::info!(error = %e, region = ?cur.region, "Amazon refused the pagination token; reading the region again");
-                self.limits.wait("searchOrders", &account.key).await;
+                self.limits.wait("searchOrders", &account.key).await?;
                 self.get(token, &url, &cur.query.params(None)).await.map_err(|(_, e)| e)?
             }
             Err((_, e)) => return Err(e),
@@ -326,7 +326,7 @@ impl Marketplace for Amazon {
         }
         let body = serde_json::json!({ "marketplaceId": marketplace_id, "packageDetail": package });
         let reference = package_reference(&shipment.tracking_number);
-        self.limits.wait("confirmShipment", &account.key).await;
+        self.limits.wait("confirmShipment", &account.key).await?;
         let url = format!(
             "{}/orders/v0/orders/{}/shipmentConfirmation",
             self.order_host(account, Some(&marketplace_id)),
@@ -364,7 +364,7 @@ impl Marketplace for Amazon {
             self.order_host(account, shipment.marketplace_id.as_deref().or(account.marketplace_id.as_deref())),
             path_segment(&shipment.platform_order_id)
         );
-        self.limits.wait("getOrder", &account.key).await;
+        self.limits.wait("getOrder", &account.key).await?;
         let v = match self.get(access_token, &url, &[("includedData", "PACKAGES".to_owned())]).await {
             Ok(v) => v,
             Err((Some(404), _)) => return Ok(None),
@@ -389,7 +389,7 @@ impl Marketplace for Amazon {
         let mut refusals = Vec::new();
         for region in Region::ALL {
             let url = format!("{}/sellers/v1/marketplaceParticipations", self.hosts.get(region));
-            self.limits.wait("getMarketplaceParticipations", &account.key).await;
+            self.limits.wait("getMarketplaceParticipations", &account.key).await?;
             match self.get(access_token, &url, &[]).await {
                 Ok(v) => {
                     let r: wire::ParticipationsResponse = serde_json::from_value(v)

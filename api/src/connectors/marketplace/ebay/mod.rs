@@ -167,7 +167,7 @@ impl Marketplace for Ebay {
         since: DateTime<Utc>,
         cursor: Option<&str>,
     ) -> Result<OrderPage, ConnectorError> {
-        self.limits.wait("getOrders", &account.key).await;
+        self.limits.wait("getOrders", &account.key).await?;
         // The cursor is eBay's own `next` URL (absolute), which carries filter and offset.
         let url = match cursor {
             Some(next) => next.to_owned(),
@@ -218,7 +218,7 @@ impl Marketplace for Ebay {
         account: &AccountRef,
         shipment: &Shipment,
     ) -> Result<String, ConnectorError> {
-        self.limits.wait("createShippingFulfillment", &account.key).await;
+        self.limits.wait("createShippingFulfillment", &account.key).await?;
         let body = wire::ShippingFulfillmentRequest::from(shipment);
         let url = format!(
             "{}/sell/fulfillment/v1/order/{}/shipping_fulfillment",
@@ -254,7 +254,7 @@ impl Marketplace for Ebay {
         account: &AccountRef,
         shipment: &Shipment,
     ) -> Result<Option<String>, ConnectorError> {
-        self.limits.wait("getShippingFulfillments", &account.key).await;
+        self.limits.wait("getShippingFulfillments", &account.key).await?;
         let url = format!(
             "{}/sell/fulfillment/v1/order/{}/shipping_fulfillment",
             self.api_base,
@@ -274,7 +274,7 @@ impl Marketplace for Ebay {
         access_token: &SecretString,
         account: &AccountRef,
     ) -> Result<AccountFacts, ConnectorError> {
-        self.limits.wait("getUser", &account.key).await;
+        self.limits.wait("getUser", &account.key).await?;
         let url = format!("{}/commerce/identity/v1/user/", self.identity_base);
         let user: wire::User = self.get_json(access_token, &url, "getUser").await?;
         Ok(AccountFacts { user_name: user.username.filter(|u| !u.is_empty()), marketplace_ids: Vec::new() })

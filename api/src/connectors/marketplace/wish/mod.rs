@@ -117,7 +117,7 @@ impl Marketplace for Wish {
         since: DateTime<Utc>,
         cursor: Option<&str>,
     ) -> Result<OrderPage, ConnectorError> {
-        self.limits.wait("orders", &account.key).await;
+        self.limits.wait("orders", &account.key).await?;
         let cursor: Cursor = match cursor {
             Some(c) => serde_json::from_str(c).map_err(|e| ConnectorError::Decode(format!("bad cursor: {e}")))?,
             None => Cursor { min: since.to_rfc3339_opts(SecondsFormat::Millis, true), seen: Vec::new() },
@@ -166,7 +166,7 @@ impl Marketplace for Wish {
         account: &AccountRef,
         shipment: &Shipment,
     ) -> Result<String, ConnectorError> {
-        self.limits.wait("tracking", &account.key).await;
+        self.limits.wait("tracking", &account.key).await?;
         let body = serde_json::json!({
             "tracking_number": shipment.tracking_number,
             "shipping_provider": shipment.carrier.code,
@@ -187,7 +187,7 @@ impl Marketplace for Wish {
         account: &AccountRef,
         shipment: &Shipment,
     ) -> Result<Option<String>, ConnectorError> {
-        self.limits.wait("orders", &account.key).await;
+        self.limits.wait("orders", &account.key).await?;
         let url = format!("{}/api/v3/orders/{}", self.base, urlencode(&shipment.platform_order_id));
         let order = self.get_data(access_token, &url, &[]).await?;
         Ok(wire::tracking_numbers(&order)
@@ -200,7 +200,7 @@ impl Marketplace for Wish {
         access_token: &SecretString,
         account: &AccountRef,
     ) -> Result<Option<Vec<CarrierOption>>, ConnectorError> {
-        self.limits.wait("orders", &account.key).await;
+        self.limits.wait("orders", &account.key).await?;
         let url = format!("{}/api/v3/orders/shipping_carriers", self.base);
         let data = self.get_data(access_token, &url, &[("order_type", "GENERAL")]).await?;
         Ok(Some(wire::carriers(&data)))
