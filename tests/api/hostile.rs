@@ -148,6 +148,23 @@ async fn alias_flood_and_string_policy(app: TestApp) {
     let (status, body) = app.post(&format!("{{ {typenames} }}"), json!({}), None).await;
     assert!(status < 500 && code(&body) == "BAD_USER_INPUT", "{body}");
 
+    // Aliases hidden in a fragment spread many times count as executed: 50 × 50.
+    let inner: String = (0..50).map(|i| format!("t{i}: __typename ")).collect();
+    let outer: String = (0..50).map(|i| format!("q{i}: __typename ...F ")).collect();
+    let (status, body) = app.post(&format!("{{ {outer} }} fragment F on Query {{ {inner} }}"), json!({}), None).await;
+    assert!(status < 500 && code(&body) == "BAD_USER_INPUT", "{body}");
+
+    // A variable's default value meets the same string policy as its value.
+    let (_, body) = app
+        .post(
+            "mutation($e: String! = \"a\\u0000@b.c\") { login(input: { email: $e, password: \"x\" }) { accessToken } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "variables.e", "{body}");
+
     // NUL and other control characters, in variables and in the document, anonymous.
     let login = "mutation($e: String!) { login(input: { email: $e, password: \"x\" }) { accessToken } }";
     let (_, body) = app.post(login, json!({ "e": "a\u{0}@example.com" }), None).await;

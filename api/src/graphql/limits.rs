@@ -161,30 +161,48 @@ pub fn check_string(s: &str, path: &str) -> ServerResult<()> {
 
 /// Fragment chains, aliases, selections and the strings written in the document. The
 /// selection sets are walked with an explicit stack (their depth is bounded by the text
-/// check already, but nothing here relies on it).
+/// check already, but nothing here relies on it). Aliases and selections are counted as
+/// executed: a fragment counts each time it is spread.
 fn check_document(doc: &ExecutableDocument) -> ServerResult<()> {
-    let mut spreads: HashMap<&Name, Vec<&Name>> = HashMap::new();
-    let mut counts = Counts::default();
-    let mut sets: Vec<(&SelectionSet, Option<&Name>, String)> = Vec::new();
+    // Per operation (None) and per fragment: its own counts and the fragments it spreads.
+    let mut owners: HashMap<Option<&Name>, (Counts, Vec<&Name>)> = HashMap::new();
     for (name, op) in doc.operations.iter() {
         let label = name.map_or_else(|| "query".to_owned(), |n| n.to_string());
-        sets.push((&op.node.selection_set.node, None, label));
+        for var in &op.node.variable_definitions {
+            if let Some(default) = &var.node.default_value {
+                check_const_strings(default.node.clone(), format!("variables.{}", var.node.name.node))?;
+            }
+        }
+        // One operation at a time: its spreads are expanded below, before the next.
+        let mut own = (Counts::default(), Vec::new());
+        walk(&op.node.selection_set.node, label, &mut own)?;
+        owners.insert(None, own);
+        let total = expanded_total(&mut owners, doc)?;
+        if total.selections > MAX_SELECTIONS {
+            return Err(refuse(format!("The document selects more than {MAX_SELECTIONS} fields."), None));
+        }
+        if total.aliases > MAX_ALIASES {
+            return Err(refuse(format!("The document uses more than {MAX_ALIASES} aliases."), None));
+        }
     }
-    for (name, f) in &doc.fragments {
-        spreads.entry(name).or_default();
-        sets.push((&f.node.selection_set.node, Some(name), format!("fragment {name}")));
-    }
-    while let Some((set, fragment, path)) = sets.pop() {
+    Ok(())
+}
+
+/// Counts and strings of one selection set (the owner's own, spreads listed).
+fn walk<'a>(root: &'a SelectionSet, path: String, own: &mut (Counts, Vec<&'a Name>)) -> ServerResult<()> {
+    let mut sets: Vec<(&SelectionSet, String)> = vec![(root, path)];
+    while let Some((set, path)) = sets.pop() {
         for item in &set.items {
             match &item.node {
                 Selection::Field(f) => {
                     let f = &f.node;
-                    counts.selections += 1;
+                    own.0.selections += 1;
                     if f.alias.is_some() {
-                        counts.aliases += 1;
+                        own.0.aliases += 1;
                     }
                     let at = format!("{path}.{}", f.name.node);
-                    for (arg, value) in &f.arguments {
+                    let directive_args = f.directives.iter().flat_map(|d| d.node.arguments.iter());
+                    for (arg, value) in f.arguments.iter().chain(directive_args) {
                         let value = value
                             .node
                             .clone()
@@ -192,32 +210,68 @@ fn check_document(doc: &ExecutableDocument) -> ServerResult<()> {
                             .unwrap_or(Value::Null);
                         check_const_strings(value, format!("{at}.{}", arg.node))?;
                     }
-                    sets.push((&f.selection_set.node, fragment, at));
+                    sets.push((&f.selection_set.node, at));
                 }
-                Selection::InlineFragment(inline) => {
-                    sets.push((&inline.node.selection_set.node, fragment, path.clone()))
-                }
-                Selection::FragmentSpread(s) => {
-                    if let Some(from) = fragment {
-                        spreads.entry(from).or_default().push(&s.node.fragment_name.node);
-                    }
-                }
+                Selection::InlineFragment(inline) => sets.push((&inline.node.selection_set.node, path.clone())),
+                Selection::FragmentSpread(s) => own.1.push(&s.node.fragment_name.node),
             }
         }
-        if counts.selections > MAX_SELECTIONS {
+        if own.0.selections > MAX_SELECTIONS {
             return Err(refuse(format!("The document selects more than {MAX_SELECTIONS} fields."), None));
         }
-        if counts.aliases > MAX_ALIASES {
-            return Err(refuse(format!("The document uses more than {MAX_ALIASES} aliases."), None));
-        }
-    }
-    if longest_chain(&spreads) > MAX_FRAGMENT_CHAIN {
-        return Err(refuse(format!("Fragments spread each other more than {MAX_FRAGMENT_CHAIN} levels deep."), None));
     }
     Ok(())
 }
 
-#[derive(Default)]
+/// The operation's counts with every spread expanded (fragments walked once, memoised;
+/// chains longer than [`MAX_FRAGMENT_CHAIN`] or cyclic are refused first).
+fn expanded_total<'a>(
+    owners: &mut HashMap<Option<&'a Name>, (Counts, Vec<&'a Name>)>,
+    doc: &'a ExecutableDocument,
+) -> ServerResult<Counts> {
+    // Walk every fragment reachable from the operation.
+    let mut todo: Vec<&Name> = owners.get(&None).map(|o| o.1.clone()).unwrap_or_default();
+    while let Some(name) = todo.pop() {
+        if owners.contains_key(&Some(name)) {
+            continue;
+        }
+        // Unknown fragments are for validation to name.
+        let Some((_, fragment)) = doc.fragments.iter().find(|(n, _)| *n == name) else {
+            owners.insert(Some(name), (Counts::default(), Vec::new()));
+            continue;
+        };
+        let mut own = (Counts::default(), Vec::new());
+        walk(&fragment.node.selection_set.node, format!("fragment {name}"), &mut own)?;
+        todo.extend(own.1.iter().copied());
+        owners.insert(Some(name), own);
+    }
+    let graph: HashMap<&Name, Vec<&Name>> = owners.iter().filter_map(|(k, v)| k.map(|k| (k, v.1.clone()))).collect();
+    if longest_chain(&graph) > MAX_FRAGMENT_CHAIN {
+        return Err(refuse(format!("Fragments spread each other more than {MAX_FRAGMENT_CHAIN} levels deep."), None));
+    }
+    // Bounded depth (checked above): a memoised post-order sum.
+    fn total<'a>(
+        key: Option<&'a Name>,
+        owners: &HashMap<Option<&'a Name>, (Counts, Vec<&'a Name>)>,
+        memo: &mut HashMap<Option<&'a Name>, Counts>,
+    ) -> Counts {
+        if let Some(c) = memo.get(&key) {
+            return *c;
+        }
+        let Some((own, spreads)) = owners.get(&key) else { return Counts::default() };
+        let mut sum = *own;
+        for s in spreads {
+            let c = total(Some(s), owners, memo);
+            sum.selections = sum.selections.saturating_add(c.selections);
+            sum.aliases = sum.aliases.saturating_add(c.aliases);
+        }
+        memo.insert(key, sum);
+        sum
+    }
+    Ok(total(None, owners, &mut HashMap::new()))
+}
+
+#[derive(Default, Clone, Copy)]
 struct Counts {
     selections: usize,
     aliases: usize,

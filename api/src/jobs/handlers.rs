@@ -108,8 +108,8 @@ async fn push_orders(s: Services, ctx: JobContext) -> Result<(), JobError> {
 
 async fn write_back(s: Services, ctx: JobContext) -> Result<(), JobError> {
     let p: WriteBackPayload = payload(&ctx)?;
-    let last = ctx.is_last_attempt();
-    match writeback::run(&s.db, &s.bus, &s.accounts, &s.carriers, ctx.job.id, p.order_id, last).await? {
+    let (first, last) = (ctx.job.attempts <= 1, ctx.is_last_attempt());
+    match writeback::run(&s.db, &s.bus, &s.accounts, &s.carriers, ctx.job.id, p.order_id, first, last).await? {
         writeback::Outcome::Done => Ok(()),
         writeback::Outcome::Retry(m) => Err(JobError::Transient(m)),
         writeback::Outcome::Failed(m) => Err(JobError::Permanent(m)),

@@ -343,6 +343,9 @@ impl Carriers {
                 DomainError::RateLimited { retry_after_secs: retry_after.as_secs_f64().ceil() as u64 }
             }
             ListError::Provider(m) => DomainError::user(UserErrorCode::ProviderUnavailable, &["input", "accountId"], m),
+            ListError::Reauthorize(m) => {
+                DomainError::user(UserErrorCode::AccountNeedsReauthorization, &["input", "accountId"], m)
+            }
         })
     }
 
@@ -435,6 +438,9 @@ impl Carriers {
             Err(ListError::Domain(d)) => return Err(internal(d)),
             Err(ListError::Provider(m)) => return Err((m, true)),
             Err(ListError::RateLimited(d)) => return Err((format!("rate limited; retry in {} s", d.as_secs()), true)),
+            Err(ListError::Reauthorize(message)) => {
+                return Ok(Resolved::Refused { code: UserErrorCode::AccountNeedsReauthorization, message });
+            }
         };
         let Some(list) = list else { return Ok(Resolved::Carrier(carrier)) };
         if accepted(&list) {
@@ -445,9 +451,16 @@ impl Carriers {
             Err(ListError::Domain(d)) => return Err(internal(d)),
             Err(ListError::Provider(m)) => return Err((m, true)),
             Err(ListError::RateLimited(d)) => return Err((format!("rate limited; retry in {} s", d.as_secs()), true)),
+            Err(ListError::Reauthorize(message)) => {
+                return Ok(Resolved::Refused { code: UserErrorCode::AccountNeedsReauthorization, message });
+            }
         };
         if accepted(&list) {
             return Ok(Resolved::Carrier(carrier));
+        }
+        // An empty list is not an answer to act on (no seller has no services): retried.
+        if list.is_empty() {
+            return Err((format!("{} listed no carriers for this seller", platform_name(acc.platform)), true));
         }
         Ok(Resolved::Refused {
             code: UserErrorCode::CarrierNotAccepted,
@@ -467,6 +480,8 @@ enum ListError {
     Provider(String),
     /// The provider's quota (or its `Retry-After`) asks for a wait longer than a request may take.
     RateLimited(std::time::Duration),
+    /// The seller must authorize the account again: retrying cannot help.
+    Reauthorize(String),
 }
 
 impl From<DomainError> for ListError {
@@ -480,6 +495,9 @@ impl ListError {
         match e {
             TokenError::Domain(d) => Self::Domain(d),
             TokenError::Connector(ConnectorError::RateLimited { retry_after }) => Self::RateLimited(retry_after),
+            TokenError::NeedsReauthorization(m) | TokenError::Connector(ConnectorError::AuthorizationInvalid(m)) => {
+                Self::Reauthorize(m)
+            }
             other => Self::Provider(other.to_string()),
         }
     }

@@ -461,6 +461,12 @@ pub async fn book_chunk(
         let ids: Vec<Uuid> = changed_on_marketplace.iter().map(|o| o.id).collect();
         let their_waybills = active_waybills(&txn, &ids).await?;
         for o in changed_on_marketplace {
+            // Already placed with a remote provider (OrangeConnex) by an earlier run of this
+            // job: left PUSHING for the warehouse poll, which knows that order; refusing it
+            // here would leave OC's order live and unseen.
+            if their_waybills.get(&o.id).is_some_and(|w| w.provider_reference.is_some()) {
+                continue;
+            }
             let Some(refusal) = market_refusal(o) else { continue };
             let outcome = record_refusal(&txn, o, their_waybills.get(&o.id), &refusal, now).await?;
             changes.push(push_change(&outcome, None));

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use entity::{
-    enums::{FulfillmentStatus, WaybillStatus, WriteBackStatus},
+    enums::{FulfillmentStatus, MarketplaceState, WaybillStatus, WriteBackStatus},
     order, waybill,
 };
 use sea_orm::{
@@ -339,6 +339,15 @@ impl Fulfilment {
                 ));
                 continue;
             };
+            // Nothing to write back to an order cancelled (or being cancelled) on the
+            // marketplace: the marketplace would refuse it.
+            if write_back
+                && matches!(o.marketplace_state, MarketplaceState::Cancelled | MarketplaceState::CancelRequested)
+                && let Some(r) = super::push::market_refusal(o)
+            {
+                results.push(OrderOutcome::refused(o, r.code, r.message));
+                continue;
+            }
             // Writing back needs the marketplace's own carrier identifier: refused before
             // anything changes (map the channel, then mark it shipped).
             if let Some((code, message)) = unmapped.get(&o.id) {

@@ -21,7 +21,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    connectors::{ConnectorError, marketplace::Shipment},
+    connectors::{
+        ConnectorError,
+        marketplace::{Carrier, Shipment},
+    },
     domain::{
         accounts::{Accounts, tokens::TokenError},
         audit::{self, By},
@@ -81,13 +84,18 @@ pub async fn run(
     carriers: &Carriers,
     job_id: Uuid,
     order_id: Uuid,
+    first_attempt: bool,
     last_attempt: bool,
 ) -> DomainResult<Outcome> {
     let Some(o) = order::Entity::find_by_id(order_id).one(db).await? else { return Ok(Outcome::Done) };
     if o.write_back_status != WriteBackStatus::Pending {
         return Ok(Outcome::Done);
     }
-    let attempt = attempt(db, accounts, carriers, &o).await;
+    // An earlier attempt failed (its answer may have been lost after the marketplace
+    // recorded it), or a worker died during one (before it could record anything): the
+    // marketplace's record is read before anything is written again.
+    let reconcile_first = !first_attempt || o.write_back_error.is_some();
+    let attempt = attempt(db, accounts, carriers, &o, reconcile_first).await;
     let (status, message, done, code) = match &attempt {
         Ok(reference) => (WriteBackStatus::Written, None, Some(reference.clone()), None),
         Err(f) if f.retryable && !last_attempt => (WriteBackStatus::Pending, Some(f.message.clone()), None, None),
@@ -182,6 +190,7 @@ async fn attempt(
     accounts: &Accounts,
     carriers: &Carriers,
     o: &order::Model,
+    reconcile_first: bool,
 ) -> Result<String, Failure> {
     let internal = |e: sea_orm::DbErr| {
         tracing::warn!(error = %e, "write-back: database error");
@@ -202,13 +211,6 @@ async fn attempt(
         .tracking_number
         .clone()
         .ok_or_else(|| Failure::fail(UserErrorCode::InvalidState, "the order has no tracking number"))?;
-    let carrier = match carriers.resolve(&acc, o.channel_id).await {
-        Ok(Resolved::Carrier(c)) => c,
-        Ok(Resolved::Refused { code, message }) => return Err(Failure::fail(code, message)),
-        Err((m, retryable)) => {
-            return Err(if retryable { Failure::retry(m) } else { Failure::fail(UserErrorCode::WriteBackRejected, m) });
-        }
-    };
     let items = order_item::Entity::find()
         .filter(order_item::Column::OrderId.eq(o.id))
         .all(db)
@@ -217,10 +219,12 @@ async fn attempt(
         .into_iter()
         .filter_map(|i| i.platform_item_id.map(|p| (p, i.quantity)))
         .collect();
-    let shipment = Shipment {
+    // The carrier is resolved only to write: a lookup needs the order and tracking number
+    // alone (and must not fail because the mapping changed after a lost answer).
+    let mut shipment = Shipment {
         platform_order_id: o.platform_order_id.clone(),
         marketplace_id: o.marketplace_id.clone(),
-        carrier,
+        carrier: Carrier { code: String::new(), name: None, tracking_url: None },
         tracking_number: tracking,
         shipped_at: o.shipped_at.unwrap_or_else(Utc::now),
         items,
@@ -229,36 +233,87 @@ async fn attempt(
     let account_ref = accounts.account_ref(&acc).map_err(|e| Failure::retry(e.to_string()))?;
     accounts
         .provider_call(acc.id, acc.platform, async {
-            let mut token = accounts.access_token(acc.id, false).await.map_err(Failure::token)?;
-            let mut refreshed = false;
-            // An earlier attempt of this write-back failed (its answer may have been lost
-            // after the marketplace recorded it): look before writing again.
-            let mut reconcile = o.write_back_error.is_some();
-            loop {
-                let result = if reconcile {
-                    connector.find_tracking(&token, &account_ref, &shipment).await.map(|found| found.ok_or(()))
-                } else {
-                    connector.write_tracking(&token, &account_ref, &shipment).await.map(Ok)
-                };
-                match result {
-                    Ok(Ok(reference)) => return Ok(reference),
-                    // Not there: write it now.
-                    Ok(Err(())) => reconcile = false,
-                    Err(ConnectorError::Unauthorized(_)) if !refreshed => {
-                        refreshed = true;
-                        token = accounts.access_token_after_rejection(acc.id, &token).await.map_err(Failure::token)?;
-                    }
-                    // Revoked by another caller's refresh (Wish): the token stored since.
-                    Err(e @ ConnectorError::AuthorizationInvalid(_)) if !refreshed => {
-                        refreshed = true;
-                        match accounts.newer_access_token(acc.id, &token).await.map_err(Failure::token)? {
-                            Some(newer) => token = newer,
-                            None => return Err(Failure::connector(&e)),
-                        }
-                    }
-                    Err(e) => return Err(Failure::connector(&e)),
+            let mut call = Call {
+                accounts,
+                connector: &*connector,
+                account_ref: &account_ref,
+                account_id: acc.id,
+                token: accounts.access_token(acc.id, false).await.map_err(Failure::token)?,
+                refreshed: false,
+            };
+            if reconcile_first && let Some(reference) = call.run(Op::Find, &shipment).await? {
+                return Ok(reference);
+            }
+            shipment.carrier = match carriers.resolve(&acc, o.channel_id).await {
+                Ok(Resolved::Carrier(c)) => c,
+                Ok(Resolved::Refused { code, message }) => return Err(Failure::fail(code, message)),
+                Err((m, retryable)) => {
+                    return Err(if retryable {
+                        Failure::retry(m)
+                    } else {
+                        Failure::fail(UserErrorCode::WriteBackRejected, m)
+                    });
                 }
+            };
+            match call.run(Op::Write, &shipment).await {
+                Ok(reference) => Ok(reference.unwrap_or_default()),
+                // Refused: perhaps because the marketplace has it already (a write that
+                // reached it without our knowing, e.g. eBay's 32200 for fulfilled lines).
+                Err(f) if f.code == UserErrorCode::WriteBackRejected => match call.run(Op::Find, &shipment).await {
+                    Ok(Some(reference)) => Ok(reference),
+                    _ => Err(f),
+                },
+                Err(f) => Err(f),
             }
         })
         .await
+}
+
+enum Op {
+    /// Read the marketplace's record: `Some(reference)` when the tracking number is there.
+    Find,
+    /// Write the tracking number: `Some(reference)`.
+    Write,
+}
+
+/// One marketplace call with the account's token, refreshed once if the marketplace
+/// refuses it (or replaced by the one another caller's refresh stored).
+struct Call<'a> {
+    accounts: &'a Accounts,
+    connector: &'a dyn crate::connectors::marketplace::Marketplace,
+    account_ref: &'a crate::connectors::marketplace::AccountRef,
+    account_id: Uuid,
+    token: secrecy::SecretString,
+    refreshed: bool,
+}
+
+impl Call<'_> {
+    async fn run(&mut self, op: Op, shipment: &Shipment) -> Result<Option<String>, Failure> {
+        loop {
+            let result = match op {
+                Op::Find => self.connector.find_tracking(&self.token, self.account_ref, shipment).await,
+                Op::Write => self.connector.write_tracking(&self.token, self.account_ref, shipment).await.map(Some),
+            };
+            match result {
+                Ok(found) => return Ok(found),
+                Err(ConnectorError::Unauthorized(_)) if !self.refreshed => {
+                    self.refreshed = true;
+                    self.token = self
+                        .accounts
+                        .access_token_after_rejection(self.account_id, &self.token)
+                        .await
+                        .map_err(Failure::token)?;
+                }
+                // Revoked by another caller's refresh (Wish): the token stored since.
+                Err(e @ ConnectorError::AuthorizationInvalid(_)) if !self.refreshed => {
+                    self.refreshed = true;
+                    match self.accounts.newer_access_token(self.account_id, &self.token).await.map_err(Failure::token)? {
+                        Some(newer) => self.token = newer,
+                        None => return Err(Failure::connector(&e)),
+                    }
+                }
+                Err(e) => return Err(Failure::connector(&e)),
+            }
+        }
+    }
 }

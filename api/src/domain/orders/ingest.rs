@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use entity::{
-    enums::{FulfillmentStatus, MarketplaceState, Platform, WriteBackStatus},
-    order, order_item, sku,
+    enums::{FulfillmentStatus, MarketplaceState, Platform, WaybillStatus, WriteBackStatus},
+    order, order_item, sku, waybill,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
@@ -49,6 +49,32 @@ fn initial_status(s: MarketplaceState) -> (FulfillmentStatus, Option<&'static st
 /// The proposed row of an `ON CONFLICT … DO UPDATE`.
 fn excluded() -> Alias {
     Alias::new("excluded")
+}
+
+/// The recipient's columns.
+const ADDRESS: [order::Column; 10] = [
+    order::Column::RecipientName,
+    order::Column::RecipientPhone,
+    order::Column::RecipientEmail,
+    order::Column::RecipientCompany,
+    order::Column::AddressLine1,
+    order::Column::AddressLine2,
+    order::Column::City,
+    order::Column::State,
+    order::Column::PostalCode,
+    order::Column::CountryCode,
+];
+
+/// `CASE WHEN orders.address_line1 = '' THEN excluded.<c> ELSE orders.<c> END`.
+fn fill_if_no_address(c: order::Column) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::CaseStatement;
+    CaseStatement::new()
+        .case(
+            Expr::col((order::Entity, order::Column::AddressLine1)).eq(""),
+            Expr::col((excluded(), c)),
+        )
+        .finally(Expr::col((order::Entity, c)))
+        .into()
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -161,6 +187,10 @@ pub async fn upsert_page(
                     order::Column::PlatformUpdatedAt,
                     order::Column::UpdatedAt,
                 ])
+                // The address arrives later on some platforms (Amazon shows it once an order
+                // is released for shipping): filled in while the stored one is empty, never
+                // over an address that was there (or corrected by a user).
+                .values(ADDRESS.iter().map(|c| (*c, fill_if_no_address(*c))))
                 .action_and_where(
                     stored.clone().is_null().or(stored.lt(Expr::col((excluded(), order::Column::PlatformUpdatedAt)))),
                 )
@@ -195,8 +225,10 @@ pub async fn upsert_page(
     }
     counts.updated = written.len() as u64 - counts.new;
     // Orders that changed on the marketplace since they were downloaded: not yet pushed
-    // ones follow it (cancelled → CANCELLED, shipped elsewhere → SHIPPED); pushed ones keep
-    // their state (the new marketplace state refuses a push and shows on the order).
+    // ones (UNPUSHED, PUSH_FAILED) follow it — cancelled → CANCELLED, shipped elsewhere →
+    // SHIPPED — and a PUSH_FAILED one's unconfirmed waybill (never sent anywhere) is
+    // cancelled with it; pushed ones keep their state (the new marketplace state refuses a
+    // push and shows on the order).
     let fresh_ids: std::collections::HashSet<Uuid> = fresh.values().copied().collect();
     let updated: Vec<Uuid> = written.iter().filter(|id| !fresh_ids.contains(id)).copied().collect();
     if !updated.is_empty() {
@@ -213,20 +245,37 @@ pub async fn upsert_page(
             ),
         ] {
             for chunk in updated.chunks(500) {
+                let moved: Vec<Uuid> = order::Entity::find()
+                    .select_only()
+                    .column(order::Column::Id)
+                    .filter(order::Column::Id.is_in(chunk.iter().copied()))
+                    .filter(order::Column::MarketplaceState.eq(market))
+                    .filter(order::Column::FulfillmentStatus.is_in([FulfillmentStatus::Unpushed, FulfillmentStatus::PushFailed]))
+                    .into_tuple()
+                    .all(db)
+                    .await?;
+                if moved.is_empty() {
+                    continue;
+                }
                 order::Entity::update_many()
                     .col_expr(order::Column::FulfillmentStatus, Expr::value(status))
                     .col_expr(order::Column::LastOperationMessage, Expr::value(message))
                     .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
                     .col_expr(order::Column::UpdatedAt, Expr::value(now))
-                    .filter(order::Column::Id.is_in(chunk.iter().copied()))
-                    .filter(order::Column::MarketplaceState.eq(market))
-                    .filter(order::Column::FulfillmentStatus.eq(FulfillmentStatus::Unpushed))
+                    .filter(order::Column::Id.is_in(moved.iter().copied()))
+                    .exec(db)
+                    .await?;
+                waybill::Entity::update_many()
+                    .col_expr(waybill::Column::Status, Expr::value(WaybillStatus::Cancelled))
+                    .col_expr(waybill::Column::UpdatedAt, Expr::value(now))
+                    .filter(waybill::Column::OrderId.is_in(moved.iter().copied()))
+                    .filter(waybill::Column::Status.eq(WaybillStatus::Unconfirmed))
+                    .filter(waybill::Column::ProviderReference.is_null())
                     .exec(db)
                     .await?;
             }
         }
     }
-    counts.unchanged = latest.len() as u64 - written.len() as u64;
     if !lines.is_empty() {
         // Lines whose seller SKU is already in the catalogue are linked at once.
         let codes: std::collections::HashSet<String> =

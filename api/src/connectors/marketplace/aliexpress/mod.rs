@@ -309,11 +309,11 @@ impl Marketplace for AliExpress {
                 &account.key,
                 app,
                 access_token,
-                "aliexpress.logistics.redefining.listlogisticsservice",
+                wire::LIST_LOGISTICS_SERVICE,
                 &[],
                 true,
             )
             .await?;
-        Ok(Some(wire::logistics_services(&v)))
+        Ok(Some(wire::logistics_services(&v)?))
     }
 }

@@ -82,10 +82,15 @@ pub(super) fn response(status: u16, body: &[u8], method: &str) -> Result<Value, 
         return Err(classify(serde_json::from_value(err.clone()).map_err(|e| ConnectorError::Decode(e.to_string()))?));
     }
     let key = format!("{}_response", method.replace('.', "_"));
-    // Most methods wrap their answer in `result`; some (listlogisticsservice) put
-    // `result_list`/`result_success` straight in the response object.
     let r = v.get(&key).ok_or_else(|| ConnectorError::Decode(format!("AliExpress response without {key}")))?;
-    Ok(r.get("result").unwrap_or(r).clone())
+    // Methods wrap their answer in `result`, except listlogisticsservice, which puts
+    // `result_list`/`result_success` straight in the response object. A missing `result`
+    // elsewhere is an error, never an empty page.
+    match r.get("result") {
+        Some(result) => Ok(result.clone()),
+        None if method == LIST_LOGISTICS_SERVICE => Ok(r.clone()),
+        None => Err(ConnectorError::Decode(format!("AliExpress response without {key}.result"))),
+    }
 }
 
 #[derive(Deserialize)]
@@ -198,12 +203,22 @@ pub(super) fn declared_tracking(detail: &Value, out: &mut Vec<String>) {
     }
 }
 
+pub(super) const LIST_LOGISTICS_SERVICE: &str = "aliexpress.logistics.redefining.listlogisticsservice";
+
 /// `listlogisticsservice`: `result_list` (an array, or `{aeop_logistics_service_result: […]}`)
-/// of `{service_name, display_name, …}`.
-pub(super) fn logistics_services(v: &Value) -> Vec<CarrierOption> {
+/// of `{service_name, display_name, …}`; `result_success: false` is an error, not an
+/// empty list.
+pub(super) fn logistics_services(v: &Value) -> Result<Vec<CarrierOption>, ConnectorError> {
+    let ok = v["result_success"].as_bool().or_else(|| v["result_success"].as_str().map(|s| s == "true"));
+    if ok == Some(false) {
+        return Err(ConnectorError::Rejected {
+            code: "result_success=false".into(),
+            message: v["error_desc"].as_str().unwrap_or("AliExpress did not list the logistics services").to_owned(),
+        });
+    }
     let list = &v["result_list"];
     let items = list.as_array().or_else(|| list["aeop_logistics_service_result"].as_array());
-    items
+    Ok(items
         .into_iter()
         .flatten()
         .filter_map(|s| {
@@ -212,7 +227,7 @@ pub(super) fn logistics_services(v: &Value) -> Vec<CarrierOption> {
             let requires_tracking_url = code.eq_ignore_ascii_case("other") || code.starts_with("OTHER_");
             Some(CarrierOption { code, name, requires_tracking_url })
         })
-        .collect()
+        .collect())
 }
 
 #[derive(Deserialize)]

@@ -68,6 +68,10 @@ pub struct Cursor {
     pub query: Query,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pagination_token: Option<String>,
+    /// This region was already read again once after Amazon refused a token: a second
+    /// refusal fails the download instead of looping.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub restarted: bool,
     #[serde(default)]
     pub then: Vec<Leg>,
 }
@@ -83,6 +87,7 @@ impl Cursor {
             region: first.region,
             query: Query::new(first.marketplace_ids, last_updated_after),
             pagination_token: None,
+            restarted: false,
             then: legs.collect(),
         })
     }
@@ -109,6 +114,7 @@ impl Cursor {
             region: leg.region,
             query: Query { marketplace_ids: leg.marketplace_ids, ..self.query.clone() },
             pagination_token: None,
+            restarted: false,
             then: rest.collect(),
         })
     }

@@ -146,18 +146,21 @@ impl Amazon {
     /// One `searchOrders` page. A follow-up whose `paginationToken` Amazon refuses (400:
     /// expired after 24 h, or otherwise unusable) reads the region again from the start of
     /// the same query: ingest is idempotent, so re-reading is safe.
+    /// Once per region: a second refusal fails the download (the cursor remembers).
     async fn search(
         &self,
         token: &SecretString,
         account: &AccountRef,
-        cur: &Cursor,
+        cur: &mut Cursor,
     ) -> Result<wire::SearchOrdersResponse, ConnectorError> {
         let url = format!("{}/orders/2026-01-01/orders", self.hosts.get(cur.region));
         self.limits.wait("searchOrders", &account.key).await?;
         let v = match self.get(token, &url, &cur.query.params(cur.pagination_token.as_deref())).await {
             Ok(v) => v,
-            Err((Some(400), e)) if cur.pagination_token.is_some() => {
+            Err((Some(400), e)) if cur.pagination_token.is_some() && !cur.restarted => {
                 tracing::info!(error = %e, region = ?cur.region, "Amazon refused the pagination token; reading the region again");
+                cur.restarted = true;
+                cur.pagination_token = None;
                 self.limits.wait("searchOrders", &account.key).await?;
                 self.get(token, &url, &cur.query.params(None)).await.map_err(|(_, e)| e)?
             }
@@ -268,7 +271,7 @@ impl Marketplace for Amazon {
         cursor: Option<&str>,
     ) -> Result<OrderPage, ConnectorError> {
         let start = || {
-            let grouped = regions::group(&marketplaces(account), home_region(account));
+            let grouped = regions::group(&marketplaces(account));
             Cursor::start(cursor::legs(grouped), &since.to_rfc3339_opts(SecondsFormat::Secs, true))
         };
         let cur = match cursor.map(Cursor::decode) {
@@ -279,10 +282,10 @@ impl Marketplace for Amazon {
             }
             None => start(),
         };
-        let Some(cur) = cur else {
+        let Some(mut cur) = cur else {
             return Ok(OrderPage { orders: Vec::new(), next: None });
         };
-        let page = self.search(access_token, account, &cur).await?;
+        let page = self.search(access_token, account, &mut cur).await?;
         let only = match cur.query.marketplace_ids.as_slice() {
             [one] => Some(one.as_str()),
             _ => None,

@@ -68,16 +68,20 @@ pub fn currency_of(marketplace_id: &str) -> Option<&'static str> {
 }
 
 /// Groups marketplaces by region, in the order NA, EU, FE, each list in its first-seen
-/// order without duplicates. An id missing from Amazon's table (a non-Amazon or newer
-/// marketplace) goes to `fallback`.
-pub fn group(marketplace_ids: &[String], fallback: Region) -> Vec<(Region, Vec<String>)> {
+/// order without duplicates. An id missing from Amazon's table (participations can name
+/// non-retail marketplaces) is left out with a warning: sent to a region that does not
+/// serve it, Amazon would refuse the whole query on every download.
+pub fn group(marketplace_ids: &[String]) -> Vec<(Region, Vec<String>)> {
     let mut out: Vec<(Region, Vec<String>)> = Region::ALL.iter().map(|r| (*r, Vec::new())).collect();
     for id in marketplace_ids {
         let id = id.trim();
         if id.is_empty() {
             continue;
         }
-        let region = region_of(id).unwrap_or(fallback);
+        let Some(region) = region_of(id) else {
+            tracing::warn!(marketplace = id, "not an Amazon marketplace id Shipgate knows; not downloaded");
+            continue;
+        };
         if let Some((_, ids)) = out.iter_mut().find(|(r, _)| *r == region)
             && !ids.iter().any(|x| x == id)
         {
@@ -113,15 +117,15 @@ mod tests {
                 .into_iter()
                 .map(String::from)
                 .collect();
-        let g = group(&ids, Region::Eu);
+        let g = group(&ids);
         assert_eq!(
             g,
             vec![
                 (Region::Na, vec!["ATVPDKIKX0DER".to_owned(), "A2EUQ1WTGCTBG2".to_owned()]),
-                (Region::Eu, vec!["A1PA6795UKMFR9".to_owned(), "UNKNOWN1".to_owned()]),
+                (Region::Eu, vec!["A1PA6795UKMFR9".to_owned()]),
                 (Region::Fe, vec!["A1VC38T7YXB528".to_owned()]),
             ]
         );
-        assert!(group(&[], Region::Na).is_empty());
+        assert!(group(&[]).is_empty());
     }
 }

@@ -190,9 +190,10 @@ impl Marketplace for Wish {
         self.limits.wait("orders", &account.key).await?;
         let url = format!("{}/api/v3/orders/{}", self.base, urlencode(&shipment.platform_order_id));
         let order = self.get_data(access_token, &url, &[]).await?;
-        Ok(wire::tracking_numbers(&order)
-            .any(|t| t == shipment.tracking_number)
-            .then(|| order["processing_status"].as_str().unwrap_or("SUCCEEDED").to_owned()))
+        // The write is asynchronous: a tracking number Wish failed to process is not written.
+        let status = order["processing_status"].as_str().unwrap_or("SUCCEEDED");
+        Ok((status != "FAILED" && wire::tracking_numbers(&order).any(|t| t == shipment.tracking_number))
+            .then(|| status.to_owned()))
     }
 
     async fn carriers(
