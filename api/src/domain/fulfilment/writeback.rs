@@ -307,7 +307,12 @@ impl Call<'_> {
                 // Revoked by another caller's refresh (Wish): the token stored since.
                 Err(e @ ConnectorError::AuthorizationInvalid(_)) if !self.refreshed => {
                     self.refreshed = true;
-                    match self.accounts.newer_access_token(self.account_id, &self.token).await.map_err(Failure::token)? {
+                    match self
+                        .accounts
+                        .newer_access_token(self.account_id, &self.token)
+                        .await
+                        .map_err(Failure::token)?
+                    {
                         Some(newer) => self.token = newer,
                         None => return Err(Failure::connector(&e)),
                     }

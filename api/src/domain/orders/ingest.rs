@@ -69,10 +69,7 @@ const ADDRESS: [order::Column; 10] = [
 fn fill_if_no_address(c: order::Column) -> sea_orm::sea_query::SimpleExpr {
     use sea_orm::sea_query::CaseStatement;
     CaseStatement::new()
-        .case(
-            Expr::col((order::Entity, order::Column::AddressLine1)).eq(""),
-            Expr::col((excluded(), c)),
-        )
+        .case(Expr::col((order::Entity, order::Column::AddressLine1)).eq(""), Expr::col((excluded(), c)))
         .finally(Expr::col((order::Entity, c)))
         .into()
 }
@@ -250,7 +247,10 @@ pub async fn upsert_page(
                     .column(order::Column::Id)
                     .filter(order::Column::Id.is_in(chunk.iter().copied()))
                     .filter(order::Column::MarketplaceState.eq(market))
-                    .filter(order::Column::FulfillmentStatus.is_in([FulfillmentStatus::Unpushed, FulfillmentStatus::PushFailed]))
+                    .filter(
+                        order::Column::FulfillmentStatus
+                            .is_in([FulfillmentStatus::Unpushed, FulfillmentStatus::PushFailed]),
+                    )
                     .into_tuple()
                     .all(db)
                     .await?;

@@ -304,16 +304,7 @@ impl Marketplace for AliExpress {
         account: &AccountRef,
     ) -> Result<Option<Vec<CarrierOption>>, ConnectorError> {
         let app = app_of(account)?;
-        let v = self
-            .business(
-                &account.key,
-                app,
-                access_token,
-                wire::LIST_LOGISTICS_SERVICE,
-                &[],
-                true,
-            )
-            .await?;
+        let v = self.business(&account.key, app, access_token, wire::LIST_LOGISTICS_SERVICE, &[], true).await?;
         Ok(Some(wire::logistics_services(&v)?))
     }
 }
