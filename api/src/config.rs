@@ -2,7 +2,10 @@
 //! (`SHIPGATE_CONFIG` or `--config`), validated once at boot. Secrets are wrapped in
 //! [`SecretString`] so they never print through `Debug` or logs.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -59,6 +62,11 @@ pub struct Settings {
     pub secret_key: SecretString,
     pub sandbox: bool,
     pub cors_origins: Vec<String>,
+    /// Reverse proxies and load balancers whose `X-Forwarded-For` is believed
+    /// (`SHIPGATE_TRUSTED_PROXIES`, comma-separated addresses or CIDR blocks; default none):
+    /// a request whose TCP peer is one of them is counted (login throttle) under the
+    /// right-most address of `X-Forwarded-For` that is not one of them.
+    pub trusted_proxies: Vec<IpBlock>,
     pub env: Environment,
     /// Public base URL of this server (used for OAuth redirect URLs and download links).
     pub public_url: String,
@@ -178,6 +186,7 @@ struct FileConfig {
     secret_key: Option<String>,
     sandbox: Option<bool>,
     cors_origins: Option<Vec<String>>,
+    trusted_proxies: Option<Vec<String>>,
     env: Option<Environment>,
     public_url: Option<String>,
     seed_demo: Option<bool>,
@@ -239,6 +248,15 @@ impl Settings {
                 });
             }
         }
+        let trusted_proxies = match lookup("SHIPGATE_TRUSTED_PROXIES") {
+            Some(v) => v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+            None => file.trusted_proxies.unwrap_or_default(),
+        }
+        .iter()
+        .map(|p| {
+            p.parse::<IpBlock>().map_err(|message| ConfigError::Invalid { key: "SHIPGATE_TRUSTED_PROXIES", message })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
         let public_url = lookup("SHIPGATE_PUBLIC_URL")
             .or(file.public_url)
             .unwrap_or_else(|| format!("http://{bind}"))
@@ -268,6 +286,7 @@ impl Settings {
             secret_key,
             sandbox,
             cors_origins,
+            trusted_proxies,
             env: env_mode,
             public_url,
             limits: Limits::default(),
@@ -347,6 +366,7 @@ impl Settings {
             secret_key: SecretString::from(secret_key.to_owned()),
             sandbox: true,
             cors_origins: vec!["http://localhost:5173".into()],
+            trusted_proxies: Vec::new(),
             env: Environment::Dev,
             public_url: "http://127.0.0.1:0".into(),
             limits: Limits::default(),
@@ -368,6 +388,61 @@ impl Settings {
 
     pub fn database_url(&self) -> &str {
         self.database_url.expose_secret()
+    }
+
+    /// Whether `ip` is one of [`Self::trusted_proxies`].
+    pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|b| b.contains(ip))
+    }
+}
+
+/// An address or a CIDR block (`10.0.0.7`, `10.0.0.0/8`, `fd00::/8`). IPv4-mapped IPv6
+/// addresses (`::ffff:10.0.0.7`, what a dual-stack listener reports) match as IPv4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpBlock {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl IpBlock {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.network, canonical_ip(ip)) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for IpBlock {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (addr, prefix) = match s.trim().split_once('/') {
+            Some((a, p)) => (a.trim(), Some(p.trim())),
+            None => (s.trim(), None),
+        };
+        let network =
+            canonical_ip(addr.parse::<IpAddr>().map_err(|_| format!("{s:?} is not an IP address or CIDR block"))?);
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| format!("{s:?}: bad prefix length"))?,
+        };
+        Ok(Self { network, prefix })
+    }
+}
+
+/// IPv4-mapped IPv6 addresses as the IPv4 address they carry.
+pub fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
     }
 }
 
@@ -458,6 +533,33 @@ mod tests {
         let key = "k".repeat(40);
         let err = settings(&[("SHIPGATE_SECRET_KEY", key.as_str()), ("SHIPGATE_CORS_ORIGINS", "*")]).err();
         assert!(matches!(err, Some(ConfigError::Invalid { key: "SHIPGATE_CORS_ORIGINS", .. })));
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_cidr_blocks() {
+        let key = "k".repeat(40);
+        let s = settings(&[
+            ("SHIPGATE_SECRET_KEY", key.as_str()),
+            ("SHIPGATE_TRUSTED_PROXIES", " 10.0.0.0/8, 192.0.2.7 ,fd00::/8,"),
+        ])
+        .ok();
+        let trusted =
+            |ip: &str| s.as_ref().is_some_and(|s| s.is_trusted_proxy(ip.parse().unwrap_or(IpAddr::from([0u8; 4]))));
+        assert!(trusted("10.200.3.4"));
+        assert!(trusted("::ffff:10.1.1.1"));
+        assert!(trusted("192.0.2.7"));
+        assert!(!trusted("192.0.2.8"));
+        assert!(trusted("fd12:3456::1"));
+        assert!(!trusted("fe80::1"));
+        assert!(!trusted("11.0.0.1"));
+        let all: IpBlock = "0.0.0.0/0".parse().unwrap_or(IpBlock { network: IpAddr::from([1u8; 4]), prefix: 32 });
+        assert!(all.contains("203.0.113.9".parse().unwrap_or(IpAddr::from([0u8; 4]))));
+        // Empty by default; nonsense refused at boot.
+        assert_eq!(settings(&[("SHIPGATE_SECRET_KEY", key.as_str())]).ok().map(|s| s.trusted_proxies.len()), Some(0));
+        for bad in ["10.0.0.0/33", "proxy.internal", "10.0.0.1/x", "::/129"] {
+            let err = settings(&[("SHIPGATE_SECRET_KEY", key.as_str()), ("SHIPGATE_TRUSTED_PROXIES", bad)]).err();
+            assert!(matches!(err, Some(ConfigError::Invalid { key: "SHIPGATE_TRUSTED_PROXIES", .. })), "{bad}");
+        }
     }
 
     #[test]

@@ -4,6 +4,11 @@
 //! mid-answer): Shipgate makes exactly one create and one lookup, and ends in the state a
 //! clean answer would have given (the order placed with OC's outbound number, then PUSHED;
 //! the inbound order stored with OC's number; the SKU with its MFSKUID).
+//!
+//! And what the first version missed (review of item 2): a second request for an inbound
+//! number while the first is still at OC gets CONFLICT and sends nothing; OC refusing the
+//! number as taken keeps the draft and stores what OC holds; a SKU whose creation's outcome
+//! stayed unknown is looked up first by the next push, which creates nothing.
 
 use std::sync::Arc;
 
@@ -67,12 +72,48 @@ macro_rules! lost_answer_tests {
     };
 }
 
-lost_answer_tests!(lost_outbound_create, lost_inbound_create, lost_sku_create);
+lost_answer_tests!(
+    lost_outbound_create,
+    lost_inbound_create,
+    lost_sku_create,
+    duplicate_inbound_kept,
+    sku_attempt_remembered
+);
+
+/// One test per database.
+macro_rules! database_tests {
+    ($($test:ident),* $(,)?) => {
+        $(
+            mod $test {
+                use crate::helpers::Backend;
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$test(Backend::Sqlite).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$test(Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
+database_tests!(concurrent_inbound_resume);
 
 /// An app whose warehouse poll stays out of the way (the lookups counted are ours), with
 /// the sandbox OC moved by hand only.
 async fn start(backend: Backend) -> (TestApp, Arc<OcFake>) {
-    let app = spawn_with(backend, |s| s.warehouse_poll_secs = 3600).await;
+    start_with(backend, |_| {}).await
+}
+
+/// [`start`] with more settings changed.
+async fn start_with(backend: Backend, tweak: impl FnOnce(&mut api::config::Settings)) -> (TestApp, Arc<OcFake>) {
+    let app = spawn_with(backend, |s| {
+        s.warehouse_poll_secs = 3600;
+        tweak(s);
+    })
+    .await;
     let oc = app.state.services.sandbox.as_ref().unwrap().orangeconnex.clone();
     oc.set_outbound_step(None);
     oc.set_inbound_step(None);
@@ -264,6 +305,150 @@ async fn lost_sku_create(backend: Backend, how: LostAnswer) {
     // Stored: the MFSKUID OC holds (OC knows it: it can be reviewed).
     let stored = app.gql(SKU, json!({ "id": mug }), Some(&s.access)).await["data"]["node"].clone();
     assert_eq!(stored["warehouseSkuId"], mf.as_str(), "{stored}");
+    assert!(oc.review_sku(&mf, "APPROVED"), "OC holds {mf}");
+    let db = &app.state.services.db;
+    let row = entity::sku::Entity::find_by_id(fixtures::uuid_of(&mug)).one(db).await.unwrap().unwrap();
+    assert_eq!(row.warehouse_sku_id.as_deref(), Some(mf.as_str()));
+    assert_eq!(row.warehouse_account_id, Some(fixtures::uuid_of(&account)));
+}
+
+/// `createInboundOrder`'s input: one carton of 12 of `sku`.
+fn inbound_input(account: &str, sku: &str, number: &str) -> Value {
+    let eta = (Utc::now() + Duration::days(10)).date_naive().to_string();
+    json!({
+        "accountId": account, "warehouseRegion": "UK", "sellerInboundNumber": number, "shippingMethod": "EXPRESS",
+        "eta": eta, "needClearanceDoc": false,
+        "cartons": [{ "sellerCartonNumber": "C1", "lines": [{ "skuId": sku, "quantity": 12 }] }],
+    })
+}
+
+/// The organization's inbound orders (id, inboundNumber, status, sellerInboundNumber).
+async fn inbound_list(app: &TestApp, s: &Session) -> Vec<Value> {
+    let list = app.gql(INBOUNDS, json!({}), Some(&s.access)).await;
+    list["data"]["inboundOrders"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{list}"))
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
+}
+
+/// Request A's creation reaches OC and waits there; request B for the same number (a double
+/// click, or a retry) comes meanwhile. B gets CONFLICT and sends nothing (no lookup, no
+/// creation); A's creation goes through and is stored with OC's number.
+async fn concurrent_inbound_resume(backend: Backend) {
+    let (app, oc) = start(backend).await;
+    let (s, _, account, mug) = seller(&app, "race@example.com", "MUG-RACE").await;
+    sku_in_warehouse(&app, &oc, &s, &account, &mug).await;
+    let input = inbound_input(&account, &mug, "IN-RACE-1");
+
+    let (creates, lookups) = (oc.calls("inbound.create"), oc.calls("inbound.detail"));
+    oc.hold_next("inbound.create", 1);
+    let a = app.gql(CREATE_INBOUND, json!({ "i": input }), Some(&s.access));
+    let b = async {
+        for _ in 0..500 {
+            if oc.calls("inbound.create") > creates {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(oc.calls("inbound.create") - creates, 1, "A's creation is at OC");
+        let b = app.gql(CREATE_INBOUND, json!({ "i": input }), Some(&s.access)).await;
+        let during = (oc.calls("inbound.create") - creates, oc.calls("inbound.detail") - lookups);
+        oc.release_held("inbound.create");
+        (b, during)
+    };
+    let (a, (b, during)) = tokio::join!(a, b);
+    assert_eq!(b["errors"][0]["extensions"]["code"], "CONFLICT", "{b}");
+    assert_eq!(during, (1, 0), "B sent nothing to OC: {b}");
+
+    // A: created and stored with the number OC holds it under.
+    assert!(a.get("errors").is_none(), "{a}");
+    let p = &a["data"]["createInboundOrder"];
+    assert_eq!(p["userErrors"], json!([]), "{a}");
+    let number = p["inboundOrder"]["inboundNumber"].as_str().unwrap_or_else(|| panic!("{a}")).to_owned();
+    assert!(number.starts_with("OCI"), "{a}");
+    assert_eq!(p["inboundOrder"]["status"], "CREATED", "{a}");
+    assert_eq!(p["inboundOrder"]["lines"], json!([{ "sellerCartonNumber": "C1", "quantity": 12 }]), "{a}");
+    assert_eq!(oc.calls("inbound.create") - creates, 1, "exactly one creation at OC");
+    assert_eq!(oc.calls("inbound.detail") - lookups, 0, "nothing to look up");
+    let list = inbound_list(&app, &s).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["inboundNumber"], number.as_str(), "{list:?}");
+    assert!(oc.set_inbound_status(&number, "In transit"), "OC holds {number}");
+
+    // B again, now that A is done: the number is taken (refused by us, no call).
+    let again = app.gql(CREATE_INBOUND, json!({ "i": input }), Some(&s.access)).await;
+    assert_eq!(again["data"]["createInboundOrder"]["userErrors"][0]["code"], "TAKEN", "{again}");
+    assert_eq!(oc.calls("inbound.create") - creates, 1);
+}
+
+/// OC records the creation and loses its answer, and its detail query does not show the
+/// order yet, so the lookup misses and the creation is sent again: OC refuses the number as
+/// taken (DUPLICATE_SELLER_INBOUND_NUMBER). The draft stays (PROVIDER_UNAVAILABLE, not a
+/// refusal); once OC shows the order, the same request stores it without creating anything.
+async fn duplicate_inbound_kept(backend: Backend, how: LostAnswer) {
+    let (app, oc) = start(backend).await;
+    let (s, _, account, mug) = seller(&app, "duplicate@example.com", "MUG-DUP").await;
+    sku_in_warehouse(&app, &oc, &s, &account, &mug).await;
+    let input = inbound_input(&account, &mug, "IN-DUP-1");
+
+    let (creates, lookups) = (oc.calls("inbound.create"), oc.calls("inbound.detail"));
+    oc.set_inbound_lookup_lag(Some(Duration::hours(1)));
+    oc.lose_next_answers("inbound.create", 1, how);
+    let first = app.gql(CREATE_INBOUND, json!({ "i": input }), Some(&s.access)).await;
+    assert!(first.get("errors").is_none(), "{first}");
+    assert_eq!(first["data"]["createInboundOrder"]["userErrors"][0]["code"], "PROVIDER_UNAVAILABLE", "{first}");
+    assert_eq!(oc.calls("inbound.create") - creates, 2, "the creation, and the one OC refused as a duplicate");
+    assert_eq!(oc.calls("inbound.detail") - lookups, 2, "after the lost answer, after the duplicate");
+    let list = inbound_list(&app, &s).await;
+    assert_eq!(list.len(), 1, "the draft stays: {list:?}");
+    assert_eq!(list[0]["status"], "DRAFT", "{list:?}");
+    assert_eq!(list[0]["inboundNumber"], Value::Null, "{list:?}");
+
+    oc.set_inbound_lookup_lag(None);
+    let again = gql_ok(&app, &s, CREATE_INBOUND, json!({ "i": input }), "createInboundOrder").await;
+    let ib = &again["inboundOrder"];
+    let number = ib["inboundNumber"].as_str().unwrap_or_else(|| panic!("{again}")).to_owned();
+    assert!(number.starts_with("OCI"), "{again}");
+    assert_eq!(ib["status"], "CREATED", "{again}");
+    assert_eq!(ib["lines"], json!([{ "sellerCartonNumber": "C1", "quantity": 12 }]), "{again}");
+    assert_eq!(oc.calls("inbound.create") - creates, 2, "nothing created again");
+    assert_eq!(oc.calls("inbound.detail") - lookups, 3, "looked up first");
+    let list = inbound_list(&app, &s).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["inboundNumber"], number.as_str(), "{list:?}");
+    assert!(oc.set_inbound_status(&number, "In transit"), "OC holds {number}");
+}
+
+/// SKU: OC registers the SKU and its answer is lost, then the request's deadline stops it
+/// while it looks the SKU up (OC slow to answer): the push fails (PROVIDER_UNAVAILABLE). The
+/// next push looks the SKU up before sending anything, finds it, and stores its MFSKUID: one
+/// creation in all.
+async fn sku_attempt_remembered(backend: Backend, how: LostAnswer) {
+    let (app, oc) = start_with(backend, |s| s.limits.request_timeout_secs = 3).await;
+    let (s, _, account, mug) = seller(&app, "mark@example.com", "MUG-MARK").await;
+    let vars = json!({ "i": { "accountId": account, "skuIds": [mug], "regions": ["UK"] } });
+
+    let (creates, lookups) = (oc.calls("sku.create"), oc.calls("sku.query"));
+    oc.lose_next_answers("sku.create", 1, how);
+    oc.hold_next("sku.query", 1);
+    let first = app.gql(PUSH_SKUS, vars.clone(), Some(&s.access)).await;
+    oc.release_held("sku.query");
+    assert_eq!(first["errors"][0]["extensions"]["code"], "PROVIDER_UNAVAILABLE", "stopped by the deadline: {first}");
+    assert_eq!(oc.calls("sku.create") - creates, 1);
+    assert_eq!(oc.calls("sku.query") - lookups, 1);
+    let stored = app.gql(SKU, json!({ "id": mug }), Some(&s.access)).await["data"]["node"].clone();
+    assert_eq!(stored["warehouseSkuId"], Value::Null, "{stored}");
+
+    let pushed = gql_ok(&app, &s, PUSH_SKUS, vars, "pushSkusToWarehouse").await;
+    let r = &pushed["results"][0];
+    assert_eq!(r["userErrors"], json!([]), "{pushed}");
+    let mf = r["sku"]["warehouseSkuId"].as_str().unwrap_or_else(|| panic!("{pushed}")).to_owned();
+    assert!(mf.starts_with("OC") && mf.len() == 15, "{pushed}");
+    assert_eq!(r["sku"]["warehouseStatus"], "DRAFT", "{pushed}");
+    assert_eq!(oc.calls("sku.create") - creates, 1, "never created again");
+    assert_eq!(oc.calls("sku.query") - lookups, 2, "looked up first");
     assert!(oc.review_sku(&mf, "APPROVED"), "OC holds {mf}");
     let db = &app.state.services.db;
     let row = entity::sku::Entity::find_by_id(fixtures::uuid_of(&mug)).one(db).await.unwrap().unwrap();

@@ -142,10 +142,9 @@ pub async fn post_graphql(State(state): State<AppState>, req: axum::extract::Req
         request = request.data(Loaders::new(services, a));
     }
     request = request.data(RequestCtx { actor, request_id });
-    if let Some(axum::extract::ConnectInfo(peer)) =
-        parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-    {
-        request = request.data(crate::graphql::auth::ClientAddr(peer.ip()));
+    let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    if let Some(client) = client_addr(&services.settings, peer, &headers) {
+        request = request.data(crate::graphql::auth::ClientAddr(client));
     }
 
     let started = Instant::now();
@@ -153,6 +152,56 @@ pub async fn post_graphql(State(state): State<AppState>, req: axum::extract::Req
     state.metrics.observe(operation.as_deref(), response.errors.is_empty(), started.elapsed());
     add_missing_codes(&mut response.errors);
     (StatusCode::OK, Json(response)).into_response()
+}
+
+/// The client's address, as the login throttle counts it (HTTP and WebSocket alike): the
+/// TCP peer, unless the peer is a trusted proxy (`SHIPGATE_TRUSTED_PROXIES`); then the
+/// right-most entry of `X-Forwarded-For` (several headers read as one list, in order) that
+/// is not a trusted proxy. Everything left of that entry was written by the client and is
+/// ignored; entries right of it were appended by trusted proxies. When every entry is a
+/// trusted proxy, the left-most one; when an entry does not parse, the trusted hop that
+/// passed it on (the header is not believed any further).
+pub(super) fn client_addr(
+    settings: &crate::config::Settings,
+    peer: Option<std::net::IpAddr>,
+    headers: &HeaderMap,
+) -> Option<std::net::IpAddr> {
+    let mut client = crate::config::canonical_ip(peer?);
+    if !settings.is_trusted_proxy(client) {
+        return Some(client);
+    }
+    let entries: Vec<Option<&str>> = headers
+        .get_all(X_FORWARDED_FOR)
+        .iter()
+        .flat_map(|v| match v.to_str() {
+            Ok(v) => v.split(',').map(Some).collect::<Vec<_>>(),
+            Err(_) => vec![None],
+        })
+        .collect();
+    for entry in entries.into_iter().rev() {
+        let Some(ip) = entry.and_then(forwarded_ip) else {
+            return Some(client);
+        };
+        client = ip;
+        if !settings.is_trusted_proxy(ip) {
+            break;
+        }
+    }
+    Some(client)
+}
+
+const X_FORWARDED_FOR: header::HeaderName = header::HeaderName::from_static("x-forwarded-for");
+
+/// One `X-Forwarded-For` entry: an address, optionally with a port (`203.0.113.9:5123`,
+/// `[2001:db8::1]:443`, as some load balancers write it).
+fn forwarded_ip(entry: &str) -> Option<std::net::IpAddr> {
+    let entry = entry.trim();
+    let ip = entry
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| entry.strip_prefix('[').and_then(|e| e.strip_suffix(']')).and_then(|e| e.parse().ok()))?;
+    Some(crate::config::canonical_ip(ip))
 }
 
 /// The name of the first named operation in the document (`query Name …`), for metrics
@@ -184,7 +233,48 @@ fn add_missing_codes(errors: &mut [ServerError]) {
 
 #[cfg(test)]
 mod tests {
-    use super::operation_name_in;
+    use std::net::IpAddr;
+
+    use axum::http::{HeaderMap, HeaderValue};
+
+    use super::{X_FORWARDED_FOR, client_addr, operation_name_in};
+    use crate::config::Settings;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or(IpAddr::from([0u8; 4]))
+    }
+
+    fn client(trusted: &[&str], peer: &str, xff: &[&str]) -> Option<IpAddr> {
+        let mut settings = Settings::for_tests("sqlite::memory:", "x");
+        settings.trusted_proxies = trusted.iter().filter_map(|t| t.parse().ok()).collect();
+        let mut headers = HeaderMap::new();
+        for v in xff {
+            headers.append(X_FORWARDED_FOR, HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static("")));
+        }
+        client_addr(&settings, Some(ip(peer)), &headers)
+    }
+
+    #[test]
+    fn client_address_behind_trusted_proxies() {
+        // No trusted proxy: the header is the client's own word and is ignored.
+        assert_eq!(client(&[], "198.51.100.1", &["203.0.113.9"]), Some(ip("198.51.100.1")));
+        // An untrusted peer's header is ignored even when proxies are configured.
+        assert_eq!(client(&["10.0.0.0/8"], "198.51.100.1", &["203.0.113.9"]), Some(ip("198.51.100.1")));
+        // Behind the load balancer: the address it appended.
+        assert_eq!(client(&["10.0.0.0/8"], "10.0.0.5", &["203.0.113.9"]), Some(ip("203.0.113.9")));
+        // A forged left part is ignored: the right-most untrusted entry counts.
+        assert_eq!(client(&["10.0.0.0/8"], "10.0.0.5", &["1.2.3.4, 203.0.113.9"]), Some(ip("203.0.113.9")));
+        // Through a chain of trusted proxies, over several headers, with ports.
+        assert_eq!(
+            client(&["10.0.0.0/8"], "::ffff:10.0.0.5", &["1.2.3.4, 203.0.113.9:5123", "10.9.9.9"]),
+            Some(ip("203.0.113.9"))
+        );
+        assert_eq!(client(&["10.0.0.0/8"], "10.0.0.5", &["[2001:db8::1]:443"]), Some(ip("2001:db8::1")));
+        // All trusted: the left-most. Missing header: the peer. Garbage: the hop that passed it.
+        assert_eq!(client(&["10.0.0.0/8"], "10.0.0.5", &["10.0.0.9, 10.0.0.8"]), Some(ip("10.0.0.9")));
+        assert_eq!(client(&["10.0.0.0/8"], "10.0.0.5", &[]), Some(ip("10.0.0.5")));
+        assert_eq!(client(&["10.0.0.0/8"], "10.0.0.5", &["203.0.113.9, unknown, 10.0.0.7"]), Some(ip("10.0.0.7")));
+    }
 
     #[test]
     fn operation_names() {

@@ -47,7 +47,9 @@ pub async fn upgrade(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(',').find_map(|p| p.trim().parse().ok()))
         .unwrap_or(async_graphql::http::WebSocketProtocols::GraphQLWS);
-    let client = peer.map(|Extension(ConnectInfo(addr))| ClientAddr(addr.ip()));
+    // The same client address as over HTTP (trusted proxies' X-Forwarded-For).
+    let peer = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
+    let client = super::graphql::client_addr(&state.services.settings, peer, &headers).map(ClientAddr);
     let tracker = state.ws_tasks.clone();
     ws.protocols(["graphql-transport-ws", "graphql-ws"])
         .on_upgrade(move |socket| tracker.track_future(serve(state, socket, protocol, client)))

@@ -108,8 +108,8 @@ async fn push_orders(s: Services, ctx: JobContext) -> Result<(), JobError> {
 
 async fn write_back(s: Services, ctx: JobContext) -> Result<(), JobError> {
     let p: WriteBackPayload = payload(&ctx)?;
-    let (first, last) = (ctx.job.attempts <= 1, ctx.is_last_attempt());
-    match writeback::run(&s.db, &s.bus, &s.accounts, &s.carriers, ctx.job.id, p.order_id, first, last).await? {
+    let attempt = writeback::AttemptNo { first: ctx.job.attempts <= 1, last: ctx.is_last_attempt() };
+    match writeback::run(&s.db, &s.bus, &s.accounts, &s.carriers, ctx.job.id, p.order_id, attempt).await? {
         writeback::Outcome::Done => Ok(()),
         writeback::Outcome::Retry(m) => Err(JobError::Transient(m)),
         writeback::Outcome::Failed(m) => Err(JobError::Permanent(m)),

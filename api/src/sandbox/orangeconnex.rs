@@ -40,6 +40,10 @@
 //!   per item (`DUPLICATE_REFERENCE_NUMBER` with the existing `orderNumber`), a repeated
 //!   `sellerInboundNumber` for the call (`DUPLICATE_SELLER_INBOUND_NUMBER`); a repeated
 //!   `referenceSKUID` answers the SKU already registered.
+//! - Held calls ([`OcFake::hold_next`]): the next calls of an operation wait, before being
+//!   carried out, until [`OcFake::release_held`] (a slow OC while another request runs).
+//! - Lookup lag ([`OcFake::set_inbound_lookup_lag`]): the inbound detail query shows an
+//!   inbound order only this long after its creation (OC's read side catching up).
 //!
 //! Choices where WIRE.md is silent are marked CHOICE in the comments below.
 
@@ -467,6 +471,10 @@ pub struct OcFake {
     windows: Mutex<Vec<(DateTime<Utc>, DateTime<Utc>)>>,
     /// Operation → (answers still to lose, how).
     lost: Mutex<HashMap<&'static str, (u32, LostAnswer)>>,
+    /// Operation → (requests still to hold, the gate they wait at until it closes).
+    held: Mutex<HashMap<&'static str, (u32, Arc<tokio::sync::Semaphore>)>>,
+    /// How long after its creation the inbound detail query shows an inbound order.
+    inbound_lookup_lag: Mutex<Option<Duration>>,
 }
 
 impl OcFake {
@@ -483,6 +491,8 @@ impl OcFake {
             batch_sizes: Mutex::new(Vec::new()),
             windows: Mutex::new(Vec::new()),
             lost: Mutex::new(HashMap::new()),
+            held: Mutex::new(HashMap::new()),
+            inbound_lookup_lag: Mutex::new(None),
         })
     }
 
@@ -553,6 +563,25 @@ impl OcFake {
     /// "outbound.create") are carried out as usual, then their answer is lost `how`.
     pub fn lose_next_answers(&self, op: &'static str, n: u32, how: LostAnswer) {
         lock(&self.lost).insert(op, (n, how));
+    }
+
+    /// The next `n` requests to operation `op` (names as in [`Self::calls`]) are counted,
+    /// then wait before being carried out until [`Self::release_held`].
+    pub fn hold_next(&self, op: &'static str, n: u32) {
+        lock(&self.held).insert(op, (n, Arc::new(tokio::sync::Semaphore::new(0))));
+    }
+
+    /// Lets the requests held for `op` (and any it would still hold) go on.
+    pub fn release_held(&self, op: &str) {
+        if let Some((_, gate)) = lock(&self.held).remove(op) {
+            gate.close();
+        }
+    }
+
+    /// The inbound detail query shows an inbound order only `lag` after its creation
+    /// (`None`: at once, the default).
+    pub fn set_inbound_lookup_lag(&self, lag: Option<Duration>) {
+        *lock(&self.inbound_lookup_lag) = lag;
     }
 
     pub fn set_outbound_step(&self, step: Option<Duration>) {
@@ -717,6 +746,18 @@ impl OcFake {
         }
         *n -= 1;
         Some(*how)
+    }
+
+    /// The gate this request of `op` waits at, if it is to be held (one of the armed ones
+    /// used up).
+    fn take_held(&self, op: &str) -> Option<Arc<tokio::sync::Semaphore>> {
+        let mut held = lock(&self.held);
+        let (n, gate) = held.get_mut(op)?;
+        if *n == 0 {
+            return None;
+        }
+        *n -= 1;
+        Some(gate.clone())
     }
 
     fn count(&self, op: &'static str) {
@@ -1276,6 +1317,10 @@ fn message_id_of(body: &[u8]) -> String {
 fn signed(op: &'static Op) -> MethodRouter<Arc<OcFake>> {
     let handler = move |State(fake): State<Arc<OcFake>>, headers: HeaderMap, body: Bytes| async move {
         fake.count(op.name);
+        if let Some(gate) = fake.take_held(op.name) {
+            // Closed by release_held: the wait ends with an error, by design.
+            let _released = gate.acquire().await;
+        }
         let result = authenticate(&fake, op, &headers, &body).and_then(|ctx| (op.run)(&fake, &ctx));
         let message_id = message_id_of(&body);
         if let Some(how) = fake.take_lost(op.name) {
@@ -2373,7 +2418,9 @@ fn op_inbound_detail(fake: &OcFake, ctx: &Ctx) -> Result<Value, OcError> {
     }
     c.into_result()?;
     let store = fake.settled();
-    let mine = |ib: &&Inbound| ib.seller == ctx.seller;
+    let lag = *lock(&fake.inbound_lookup_lag);
+    let shown_from = now();
+    let mine = |ib: &&Inbound| ib.seller == ctx.seller && lag.is_none_or(|l| ib.created + l <= shown_from);
     if let Some(missing) = numbers.iter().find(|n| !store.inbounds.iter().filter(mine).any(|ib| ib.number == **n)) {
         // OC's documented answer for an unknown number.
         return Err(OcError::new(

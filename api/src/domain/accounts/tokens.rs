@@ -19,7 +19,10 @@ use entity::{
     account,
     enums::{AccountStatus, Platform},
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, sea_query::Expr,
+};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
@@ -69,6 +72,16 @@ impl RefreshLocks {
 pub const UNREADABLE_CREDENTIALS: &str =
     "The stored credentials cannot be decrypted (secret key changed or data damaged); reauthorize the account.";
 
+/// `lastSyncError` of an account (status unchanged) whose credentials this server cannot decrypt while
+/// its secret key cannot decrypt most other accounts' credentials either: the key is
+/// suspect, not the account. Cleared by the next server that opens them.
+pub const KEY_MISMATCH: &str = "The stored credentials cannot be decrypted with this server's secret key, which cannot \
+     decrypt most other accounts' credentials either: check SHIPGATE_SECRET_KEY on every server. The account stays \
+     ACTIVE and works again once the key is right.";
+
+/// How many other accounts' credentials are tried to tell a damaged row from a wrong key.
+const KEY_WITNESSES: u64 = 20;
+
 /// Why a token could not be produced.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -100,46 +113,109 @@ impl Accounts {
             .map_err(|_| TokenError::NeedsReauthorization(UNREADABLE_CREDENTIALS.into()))
     }
 
-    /// Credentials that cannot be decrypted (master key changed, row damaged or copied
-    /// from another account) never become readable by retrying: the account is marked
-    /// NEEDS_REAUTHORIZATION with the reason in `lastSyncError` (unless its credentials
-    /// were replaced meanwhile) and the caller gets the permanent error.
+    /// Credentials that cannot be decrypted never become readable by retrying: the caller
+    /// gets the permanent error. Which one, and what the account says, depends on whether
+    /// this server's secret key is to blame ([`Self::mark_unreadable`]). Credentials that
+    /// open again clear a [`KEY_MISMATCH`] note.
     async fn ensure_readable(&self, acc: account::Model) -> Result<account::Model, TokenError> {
         let Some(sealed) = sealed_of(&acc) else { return Ok(acc) };
         if Credentials::open(&self.vault, acc.organization_id, acc.id, &sealed).is_ok() {
+            if acc.last_sync_error.as_deref() == Some(KEY_MISMATCH) {
+                self.clear_key_mismatch(acc.id).await;
+            }
             return Ok(acc);
         }
-        tracing::error!(account = %acc.id, "stored credentials cannot be decrypted: account needs reauthorization");
-        self.mark_unreadable(acc.id, sealed.ciphertext).await?;
-        Err(TokenError::NeedsReauthorization(UNREADABLE_CREDENTIALS.into()))
+        let note = self.mark_unreadable(acc.id, sealed.ciphertext).await?;
+        Err(TokenError::NeedsReauthorization(note.into()))
     }
 
     /// The same for the synchronous paths that open credentials (`account_ref`, …): the
     /// account is marked in the background and the error is a permanent one (CONFLICT),
     /// never INTERNAL, so jobs stop retrying.
     pub(super) fn credentials_unreadable(&self, acc: &account::Model) -> DomainError {
-        tracing::error!(account = %acc.id, "stored credentials cannot be decrypted: account needs reauthorization");
         if let (Ok(rt), Some(sealed)) = (tokio::runtime::Handle::try_current(), sealed_of(acc)) {
             let (this, id) = (self.clone(), acc.id);
             rt.spawn(async move {
                 if let Err(e) = this.mark_unreadable(id, sealed.ciphertext).await {
-                    tracing::warn!(account = %id, error = %e, "could not mark the account NEEDS_REAUTHORIZATION");
+                    tracing::warn!(account = %id, error = %e, "could not record unreadable credentials on the account");
                 }
             });
         }
         DomainError::Conflict(UNREADABLE_CREDENTIALS.into())
     }
 
-    async fn mark_unreadable(&self, id: Uuid, ciphertext: Vec<u8>) -> Result<(), DomainError> {
-        account::Entity::update_many()
-            .col_expr(account::Column::Status, sea_orm::sea_query::Expr::value(AccountStatus::NeedsReauthorization))
-            .col_expr(account::Column::LastSyncError, sea_orm::sea_query::Expr::value(UNREADABLE_CREDENTIALS))
-            .col_expr(account::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+    /// Records that account `id`'s credentials (still `ciphertext`) do not open, and returns
+    /// the note written. If this server's key opens most other accounts' credentials, the
+    /// key is right and the row is damaged (or copied from elsewhere): the account becomes
+    /// NEEDS_REAUTHORIZATION with [`UNREADABLE_CREDENTIALS`] (unless its credentials were
+    /// replaced meanwhile). Otherwise the key
+    /// itself may be wrong (mistyped, rotated on this server only): the account keeps its
+    /// status and gets the [`KEY_MISMATCH`] note, which a server with the right key clears,
+    /// and the error is logged loudly. A deployment with no other credentials gives no
+    /// evidence either way and is treated as a key mismatch.
+    async fn mark_unreadable(&self, id: Uuid, ciphertext: Vec<u8>) -> Result<&'static str, DomainError> {
+        let (opened, tried) = self.key_witnesses(id).await?;
+        let key_right = opened * 2 > tried;
+        let mut update = account::Entity::update_many()
             .filter(account::Column::Id.eq(id))
-            .filter(account::Column::CredentialsCiphertext.eq(ciphertext))
-            .exec(&self.db)
+            .filter(account::Column::CredentialsCiphertext.eq(ciphertext));
+        let note = if key_right {
+            tracing::error!(account = %id, "stored credentials cannot be decrypted: account needs reauthorization");
+            update = update
+                .col_expr(account::Column::Status, Expr::value(AccountStatus::NeedsReauthorization))
+                .col_expr(account::Column::UpdatedAt, Expr::value(Utc::now()));
+            UNREADABLE_CREDENTIALS
+        } else {
+            tracing::error!(
+                account = %id,
+                opened,
+                tried,
+                "stored credentials cannot be decrypted, and this server's secret key opens only {opened} of {tried} \
+                 other accounts' credentials: SHIPGATE_SECRET_KEY is probably wrong on this server; the account is \
+                 left ACTIVE"
+            );
+            KEY_MISMATCH
+        };
+        update.col_expr(account::Column::LastSyncError, Expr::value(note)).exec(&self.db).await?;
+        Ok(note)
+    }
+
+    /// Of up to [`KEY_WITNESSES`] other accounts' stored credentials (the most recently
+    /// updated, any tenant: this is the server checking its own key), how many this
+    /// server's key opens, and how many were tried. Credentials already marked unreadable
+    /// are left out: they are known to be damaged.
+    async fn key_witnesses(&self, except: Uuid) -> Result<(usize, usize), DomainError> {
+        let others = account::Entity::find()
+            .filter(account::Column::Id.ne(except))
+            .filter(account::Column::CredentialsCiphertext.is_not_null())
+            .filter(
+                Condition::any()
+                    .add(account::Column::LastSyncError.is_null())
+                    .add(account::Column::LastSyncError.ne(UNREADABLE_CREDENTIALS)),
+            )
+            .order_by_desc(account::Column::UpdatedAt)
+            .limit(KEY_WITNESSES)
+            .all(&self.db)
             .await?;
-        Ok(())
+        let opened = others
+            .iter()
+            .filter(|a| {
+                sealed_of(a).is_some_and(|s| Credentials::open(&self.vault, a.organization_id, a.id, &s).is_ok())
+            })
+            .count();
+        Ok((opened, others.len()))
+    }
+
+    async fn clear_key_mismatch(&self, id: Uuid) {
+        let cleared = account::Entity::update_many()
+            .col_expr(account::Column::LastSyncError, Expr::value(Option::<String>::None))
+            .filter(account::Column::Id.eq(id))
+            .filter(account::Column::LastSyncError.eq(KEY_MISMATCH))
+            .exec(&self.db)
+            .await;
+        if let Err(e) = cleared {
+            tracing::warn!(account = %id, error = %e, "could not clear the key mismatch note");
+        }
     }
 
     /// A usable access token for `account_id`; `force` refreshes unless the stored token
@@ -311,7 +387,7 @@ impl Accounts {
                 self.record_sync_error(account_id, &message, None).await
             }
             Some(Transition::Closed) => account::Entity::update_many()
-                .col_expr(account::Column::LastSyncError, sea_orm::sea_query::Expr::value(Option::<String>::None))
+                .col_expr(account::Column::LastSyncError, Expr::value(Option::<String>::None))
                 .filter(account::Column::Id.eq(account_id))
                 .filter(account::Column::LastSyncError.starts_with(BREAKER_NOTE))
                 .exec(&self.db)

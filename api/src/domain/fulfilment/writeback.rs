@@ -63,6 +63,13 @@ pub async fn enqueue(db: &impl ConnectionTrait, org: Uuid, order_id: Uuid) -> Do
     Ok(())
 }
 
+/// Which attempt of its job this is.
+#[derive(Debug, Clone, Copy)]
+pub struct AttemptNo {
+    pub first: bool,
+    pub last: bool,
+}
+
 /// How a write-back attempt ended, for the job runner.
 #[derive(Debug)]
 pub enum Outcome {
@@ -84,9 +91,9 @@ pub async fn run(
     carriers: &Carriers,
     job_id: Uuid,
     order_id: Uuid,
-    first_attempt: bool,
-    last_attempt: bool,
+    attempt_no: AttemptNo,
 ) -> DomainResult<Outcome> {
+    let AttemptNo { first: first_attempt, last: last_attempt } = attempt_no;
     let Some(o) = order::Entity::find_by_id(order_id).one(db).await? else { return Ok(Outcome::Done) };
     if o.write_back_status != WriteBackStatus::Pending {
         return Ok(Outcome::Done);

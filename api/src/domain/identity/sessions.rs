@@ -124,6 +124,7 @@ impl Identity {
             }
         };
         let Some((user, membership)) = checked else {
+            ticket.failed();
             return Err(DomainError::user(
                 UserErrorCode::InvalidCredentials,
                 &["input", "password"],

@@ -11,14 +11,25 @@
 //!
 //! An attempt that comes before the wait is over is answered `RATE_LIMITED` with
 //! `retryAfter`, without looking at the password (so the answer tells nothing either).
-//! A real user is not locked out by someone guessing from elsewhere: the pair counter is
-//! per address, and an address the account has signed in from before (within
-//! [`KNOWN_DAYS`]) is held to its own pair counter only. Failures are forgotten
-//! [`FORGET_HOURS`] after the last one; a successful login clears its pair.
+//!
+//! A real user is not locked out by someone guessing from elsewhere:
+//! - the pair counter is per address, and an address the account has signed in from
+//!   before (within [`KNOWN_DAYS`]) is held to its own pair counter only;
+//! - the account-wide and address-wide waits hold only pairs that have failed themselves
+//!   (a failure within [`FORGET_HOURS`], or an attempt in flight): the first attempt of a
+//!   fresh (account, address) pair is always checked, even while the account is under
+//!   attack. A user on a new address gets in with the right password; a wrong one makes
+//!   the pair wait out the account's (or address's) delay like the attacker's addresses.
+//!   Each fresh address is one guess per account per [`FORGET_HOURS`], and still counts.
+//!
+//! Failures are forgotten [`FORGET_HOURS`] after the last one; a successful login clears
+//! its pair.
 //!
 //! Each attempt is counted as a failure *before* the password is checked (in one write
 //! transaction, rows locked), and given back if it succeeds: a burst of concurrent
-//! guesses gets no more checks than a sequence of them.
+//! guesses gets no more checks than a sequence of them. An attempt that ends without a
+//! verdict (an internal error, or the request cancelled by its deadline or a closed
+//! connection) is given back as well, by the [`Ticket`]'s `Drop` if nothing else did.
 
 use std::net::IpAddr;
 
@@ -41,6 +52,9 @@ pub const PAIR_FREE: i32 = 3;
 pub const ACCOUNT_FREE: i32 = 20;
 /// Failures per address, on accounts it never signed in to, without delay.
 pub const ADDRESS_FREE: i32 = 50;
+/// Failures from one address (across accounts it never signed in to) after which its
+/// wait holds every attempt from it, fresh (account, address) pairs included.
+pub const ADDRESS_SPRAY: i32 = 500;
 /// The longest wait between two attempts.
 pub const MAX_DELAY_SECS: i64 = 15 * 60;
 /// Failures are forgotten this long after the last one.
@@ -101,11 +115,16 @@ fn key(prefix: &str, parts: &[&str]) -> String {
     format!("{prefix}:{}", hex::encode(h.finalize()))
 }
 
-/// One admitted attempt, counted as a failure until [`Ticket::succeeded`] or
-/// [`Ticket::abandoned`] gives it back.
+/// One admitted attempt, counted as a failure. [`Ticket::failed`] keeps it counted;
+/// [`Ticket::succeeded`] and [`Ticket::abandoned`] give it back. Dropped without any of
+/// them (the request was cancelled: its deadline, a closed connection), it is given back
+/// in the background, as a success if the password had been found right.
 #[must_use]
 pub struct Ticket {
+    db: DatabaseConnection,
     reserved: Vec<Reserved>,
+    /// Set once the password was found right (so a give-back cut short is redone as one).
+    correct: bool,
 }
 
 struct Reserved {
@@ -152,20 +171,31 @@ pub async fn admit(db: &DatabaseConnection, email: &str, client: Option<IpAddr>)
         .lock_exclusive()
         .all(&txn)
         .await?;
-    let known = keys.iter().any(|(k, scope)| {
-        *scope == Scope::Pair
-            && rows
-                .iter()
-                .any(|r| &r.key == k && r.last_success_at.is_some_and(|t| now - t < Duration::days(KNOWN_DAYS)))
-    });
+    let row_of =
+        |scope: Scope| keys.iter().find(|(_, s)| *s == scope).and_then(|(k, _)| rows.iter().find(|r| &r.key == k));
+    let pair = row_of(Scope::Pair);
+    let known = pair.is_some_and(|r| r.last_success_at.is_some_and(|t| now - t < Duration::days(KNOWN_DAYS)));
+    // A pair with a recent failure (or an attempt of its own in flight) waits out the
+    // account's and the address's delays too; a fresh pair's first attempt is checked.
+    let pair_failed = pair
+        .is_some_and(|r| r.failures > 0 && r.last_failure_at.is_some_and(|t| now - t < Duration::hours(FORGET_HOURS)));
     let counted: Vec<(&login_throttle::Model, Scope)> = keys
         .iter()
         .filter(|(_, scope)| !known || *scope == Scope::Pair)
         .filter_map(|(k, scope)| rows.iter().find(|r| &r.key == k).map(|r| (r, *scope)))
         .collect();
 
-    let wait =
-        counted.iter().filter_map(|(r, _)| r.blocked_until).filter(|until| *until > now).map(|until| until - now).max();
+    let wait = counted
+        .iter()
+        // An address spraying passwords across many accounts waits even for fresh pairs
+        // once it is far past its free failures (a real user never gets there).
+        .filter(|(r, scope)| {
+            *scope == Scope::Pair || pair_failed || (*scope == Scope::Address && r.failures > ADDRESS_SPRAY)
+        })
+        .filter_map(|(r, _)| r.blocked_until)
+        .filter(|until| *until > now)
+        .map(|until| until - now)
+        .max();
     if let Some(wait) = wait {
         txn.rollback().await?;
         let ms = wait.num_milliseconds().max(0);
@@ -188,50 +218,83 @@ pub async fn admit(db: &DatabaseConnection, email: &str, client: Option<IpAddr>)
         active.update(&txn).await?;
     }
     txn.commit().await?;
-    Ok(Ticket { reserved })
+    Ok(Ticket { db: db.clone(), reserved, correct: false })
 }
 
 impl Ticket {
+    /// The password was wrong: the attempt stays counted.
+    pub fn failed(mut self) {
+        self.reserved.clear();
+    }
+
     /// The password was right: the pair starts over and remembers the address; the
     /// account and address counters get their reservation back.
-    pub async fn succeeded(self, db: &DatabaseConnection) -> DomainResult<()> {
-        self.give_back(db, true).await
+    pub async fn succeeded(mut self, db: &DatabaseConnection) -> DomainResult<()> {
+        self.correct = true;
+        give_back(db, &self.reserved, true).await?;
+        self.reserved.clear();
+        Ok(())
     }
 
     /// The attempt ended before a verdict (an internal error): nothing is counted.
-    pub async fn abandoned(self, db: &DatabaseConnection) -> DomainResult<()> {
-        self.give_back(db, false).await
-    }
-
-    async fn give_back(self, db: &DatabaseConnection, success: bool) -> DomainResult<()> {
-        if self.reserved.is_empty() {
-            return Ok(());
-        }
-        let now = Utc::now();
-        let txn = begin_write(db).await?;
-        for r in &self.reserved {
-            let Some(row) = login_throttle::Entity::find_by_id(r.key.clone()).lock_exclusive().one(&txn).await? else {
-                continue;
-            };
-            let mut active: login_throttle::ActiveModel = row.clone().into();
-            if success && r.scope == Scope::Pair {
-                active.failures = Set(0);
-                active.blocked_until = Set(None);
-                active.last_failure_at = Set(None);
-                active.last_success_at = Set(Some(now));
-                active.expires_at = Set((now + Duration::days(KNOWN_DAYS)).max(row.expires_at));
-            } else {
-                active.failures = Set((row.failures - 1).max(0));
-                // Undo our block unless a later attempt has set its own since.
-                if row.blocked_until == r.set {
-                    active.blocked_until = Set(r.before.filter(|b| *b > now));
-                }
-            }
-            active.update(&txn).await?;
-        }
-        txn.commit().await?;
+    pub async fn abandoned(mut self, db: &DatabaseConnection) -> DomainResult<()> {
+        give_back(db, &self.reserved, false).await?;
+        self.reserved.clear();
         Ok(())
     }
+}
+
+impl Drop for Ticket {
+    /// Neither kept nor given back: the attempt was cancelled before a verdict (or while
+    /// giving back, whose transaction then rolled back). It is given back in the
+    /// background; the answer never reached the client, so nothing was learnt from it.
+    fn drop(&mut self) {
+        if self.reserved.is_empty() {
+            return;
+        }
+        let reserved = std::mem::take(&mut self.reserved);
+        let (db, correct) = (self.db.clone(), self.correct);
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    if let Err(e) = give_back(&db, &reserved, correct).await {
+                        tracing::warn!(error = %e, "giving back a cancelled login attempt failed");
+                    }
+                });
+            }
+            Err(_) => tracing::warn!("a cancelled login attempt stays counted: no runtime to give it back"),
+        }
+    }
+}
+
+async fn give_back(db: &DatabaseConnection, reserved: &[Reserved], success: bool) -> DomainResult<()> {
+    if reserved.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    for r in reserved {
+        let Some(row) = login_throttle::Entity::find_by_id(r.key.clone()).lock_exclusive().one(&txn).await? else {
+            continue;
+        };
+        let mut active: login_throttle::ActiveModel = row.clone().into();
+        if success && r.scope == Scope::Pair {
+            active.failures = Set(0);
+            active.blocked_until = Set(None);
+            active.last_failure_at = Set(None);
+            active.last_success_at = Set(Some(now));
+            active.expires_at = Set((now + Duration::days(KNOWN_DAYS)).max(row.expires_at));
+        } else {
+            active.failures = Set((row.failures - 1).max(0));
+            // Undo our block unless a later attempt has set its own since.
+            if row.blocked_until == r.set {
+                active.blocked_until = Set(r.before.filter(|b| *b > now));
+            }
+        }
+        active.update(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Deletes rows past their expiry (a flood of distinct emails cannot grow the table

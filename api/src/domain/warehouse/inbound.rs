@@ -8,11 +8,15 @@
 //! so a creation whose answer was lost is never simply sent again: OC is asked for the
 //! order under that number first (at once, and when the same request resumes the draft
 //! later), and what it holds is stored with OC's number; a creation is sent only on
-//! confirmed absence. A refusal removes the draft, so nothing half-written stays behind.
+//! confirmed absence. OC's refusal of the number as taken means it holds an order under it:
+//! that order is looked up and stored, and the draft is never removed on it. The draft is
+//! claimed by one request at a time (compare-and-set on its `updated_at`, [`CLAIM`]), so a
+//! second request for the number while the first is still talking to OC gets CONFLICT and
+//! sends nothing. Any other refusal removes the draft, so nothing half-written stays behind.
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{NaiveDate, Utc};
+use chrono::{NaiveDate, SubsecRound, Utc};
 use entity::{
     enums::{InboundFileKind, InboundStatus, ShippingMethod},
     inbound_order, inbound_order_file, inbound_order_line, sku,
@@ -113,6 +117,45 @@ fn method(m: ShippingMethod) -> InboundMethod {
 
 fn code_ok(s: &str, max: usize) -> bool {
     !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// How long a creation attempt holds its draft (the draft's `updated_at` is the claim):
+/// longer than any GraphQL request runs (`limits.request_timeout_secs`, 15 s by default), so
+/// a younger draft belongs to a request that may still be talking to OC, and another request
+/// for the same number gets CONFLICT instead of sending. A request that ends without an
+/// answer hands the draft back at once (dating the claim this much earlier); one dropped
+/// mid-call leaves it to lapse.
+const CLAIM: chrono::Duration = chrono::Duration::seconds(60);
+
+/// OC's refusal of a sellerInboundNumber it already holds (WIRE.md, inboundOrderCreation).
+const DUPLICATE_SELLER_INBOUND_NUMBER: &str = "DUPLICATE_SELLER_INBOUND_NUMBER";
+
+/// How an inbound creation at OC failed.
+enum Placing {
+    /// OC refused the creation, or it was never sent: OC holds nothing under the number.
+    Refused(CallError),
+    /// OC may hold an order under the number (an answer lost, a lookup that failed).
+    Unsure(CallError),
+}
+
+fn in_progress(number: &str) -> DomainError {
+    DomainError::Conflict(format!("Inbound order {number} is being created by another request; try again in a minute."))
+}
+
+/// Whether the draft is still held by the claim `claim` (locking its row until `txn` ends).
+async fn hold_claim(
+    txn: &sea_orm::DatabaseTransaction,
+    id: Uuid,
+    claim: chrono::DateTime<Utc>,
+) -> Result<bool, sea_orm::DbErr> {
+    let held = inbound_order::Entity::update_many()
+        .col_expr(inbound_order::Column::UpdatedAt, Expr::value(claim))
+        .filter(inbound_order::Column::Id.eq(id))
+        .filter(inbound_order::Column::Status.eq(InboundStatus::Draft))
+        .filter(inbound_order::Column::UpdatedAt.eq(claim))
+        .exec(txn)
+        .await?;
+    Ok(held.rows_affected == 1)
 }
 
 impl Warehouse {
@@ -289,8 +332,9 @@ impl Warehouse {
             return Err(DomainError::User(errors));
         }
 
-        // 1. The draft (or the draft a timed-out attempt left).
-        let now = Utc::now();
+        // 1. The draft (or the draft a timed-out attempt left), claimed by this request: its
+        //    `updated_at` is the claim ([`CLAIM`]), taken with a compare-and-set.
+        let claim = Utc::now().trunc_subsecs(6);
         let txn = begin_write(&self.db).await?;
         let existing = inbound_order::Entity::find()
             .filter(inbound_order::Column::OrganizationId.eq(org))
@@ -301,20 +345,35 @@ impl Warehouse {
         let resumed = existing.as_ref().is_some_and(|e| e.status == InboundStatus::Draft && e.account_id == acc.id);
         let id = match existing {
             Some(e) if e.status == InboundStatus::Draft && e.account_id == acc.id => {
-                // Resumed with this request's details (OC gets them; so do we).
+                // Another request may be talking to OC about this number right now: it
+                // holds the draft until its claim lapses (or it hands the draft back).
+                if e.updated_at > claim - CLAIM {
+                    return Err(in_progress(&number));
+                }
+                // Resumed with this request's details (OC gets them; so do we), if no other
+                // request claimed it since we read it.
+                let taken = inbound_order::Entity::update_many()
+                    .col_expr(inbound_order::Column::WarehouseRegion, Expr::value(region.clone()))
+                    .col_expr(inbound_order::Column::ShippingMethod, Expr::value(input.shipping_method))
+                    .col_expr(
+                        inbound_order::Column::Eta,
+                        Expr::value(input.eta.and_hms_opt(0, 0, 0).map(|d| d.and_utc())),
+                    )
+                    .col_expr(inbound_order::Column::NeedClearanceDoc, Expr::value(input.need_clearance_doc))
+                    .col_expr(inbound_order::Column::UpdatedAt, Expr::value(claim))
+                    .filter(inbound_order::Column::Id.eq(e.id))
+                    .filter(inbound_order::Column::Status.eq(InboundStatus::Draft))
+                    .filter(inbound_order::Column::UpdatedAt.eq(e.updated_at))
+                    .exec(&txn)
+                    .await?;
+                if taken.rows_affected != 1 {
+                    return Err(in_progress(&number));
+                }
                 inbound_order_line::Entity::delete_many()
                     .filter(inbound_order_line::Column::InboundOrderId.eq(e.id))
                     .exec(&txn)
                     .await?;
-                let id = e.id;
-                let mut a: inbound_order::ActiveModel = e.into();
-                a.warehouse_region = Set(region.clone());
-                a.shipping_method = Set(input.shipping_method);
-                a.eta = Set(input.eta.and_hms_opt(0, 0, 0).map(|d| d.and_utc()));
-                a.need_clearance_doc = Set(input.need_clearance_doc);
-                a.updated_at = Set(now);
-                a.update(&txn).await?;
-                id
+                e.id
             }
             Some(_) => {
                 return Err(DomainError::user(
@@ -338,21 +397,13 @@ impl Warehouse {
                     status: Set(InboundStatus::Draft),
                     tracking_numbers: Set(serde_json::json!([])),
                     last_polled_at: Set(None),
-                    created_at: Set(now),
-                    updated_at: Set(now),
+                    created_at: Set(claim),
+                    updated_at: Set(claim),
                 }
                 .insert(&txn)
                 .await
-                .map_err(|e| {
-                    DomainError::unique_or(
-                        e,
-                        DomainError::user(
-                            UserErrorCode::Taken,
-                            &["input", "sellerInboundNumber"],
-                            "An inbound order has this number.",
-                        ),
-                    )
-                })?;
+                // Inserted by a request running alongside since we looked: it holds it.
+                .map_err(|e| DomainError::unique_or(e, in_progress(&number)))?;
                 id
             }
         };
@@ -368,8 +419,8 @@ impl Warehouse {
                     quantity: Set(*qty),
                     received_quantity: Set(0),
                     putaway_quantity: Set(0),
-                    created_at: Set(now),
-                    updated_at: Set(now),
+                    created_at: Set(claim),
+                    updated_at: Set(claim),
                 });
             }
         }
@@ -402,33 +453,55 @@ impl Warehouse {
         };
         let created = match self.place_inbound(acc.id, &req, resumed).await {
             Ok(c) => c,
-            Err(e) => {
-                let unknown =
-                    matches!(&e, CallError::Connector(c) if c.is_retryable() || outbound::is_unknown_outcome(c));
-                if !unknown {
-                    // Refused: nothing stays behind.
-                    let txn = begin_write(&self.db).await?;
+            Err(Placing::Refused(e)) => {
+                // Refused: nothing stays behind (unless the draft is no longer ours).
+                let txn = begin_write(&self.db).await?;
+                if hold_claim(&txn, id, claim).await? {
                     inbound_order_line::Entity::delete_many()
                         .filter(inbound_order_line::Column::InboundOrderId.eq(id))
                         .exec(&txn)
                         .await?;
                     inbound_order::Entity::delete_by_id(id).exec(&txn).await?;
-                    txn.commit().await?;
                 }
-                // Unknown (or rate limited): the draft stays; the same request again looks
-                // the number up at OC before creating anything.
+                txn.commit().await?;
+                return Err(e.into_domain(&["input"]));
+            }
+            Err(Placing::Unsure(e)) => {
+                // Unknown (or rate limited): the draft stays, handed back so that the same
+                // request again, at once, looks the number up at OC before creating anything.
+                inbound_order::Entity::update_many()
+                    .col_expr(inbound_order::Column::UpdatedAt, Expr::value(claim - CLAIM))
+                    .filter(inbound_order::Column::Id.eq(id))
+                    .filter(inbound_order::Column::Status.eq(InboundStatus::Draft))
+                    .filter(inbound_order::Column::UpdatedAt.eq(claim))
+                    .exec(&self.db)
+                    .await?;
                 return Err(e.into_domain(&["input"]));
             }
         };
 
-        // 3. The numbers and labels.
+        // 3. The numbers and labels (OC holds the order under this number, whoever holds
+        //    the draft now).
         let txn = begin_write(&self.db).await?;
-        let row = inbound_order::Entity::find_by_id(id).one(&txn).await?.ok_or(DomainError::NotFound)?;
-        let mut a: inbound_order::ActiveModel = row.into();
-        a.inbound_number = Set(Some(created.inbound_number.clone()));
-        a.status = Set(InboundStatus::Created);
-        a.updated_at = Set(Utc::now());
-        let model = a.update(&txn).await?;
+        let stored = inbound_order::Entity::update_many()
+            .col_expr(inbound_order::Column::InboundNumber, Expr::value(Some(created.inbound_number.clone())))
+            .col_expr(inbound_order::Column::Status, Expr::value(InboundStatus::Created))
+            .col_expr(inbound_order::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(inbound_order::Column::Id.eq(id))
+            .filter(inbound_order::Column::Status.eq(InboundStatus::Draft))
+            .exec(&txn)
+            .await?;
+        let model = inbound_order::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| {
+            DomainError::Conflict(format!(
+                "OrangeConnex created inbound order {} for {number}, but its draft was removed meanwhile.",
+                created.inbound_number
+            ))
+        })?;
+        if stored.rows_affected != 1 {
+            // Stored already, by a request that resumed the draft after this one's claim lapsed.
+            txn.commit().await?;
+            return Ok(model);
+        }
         for (kind, file) in
             [(InboundFileKind::SkuLabel, &created.sku_labels), (InboundFileKind::CartonLabel, &created.carton_labels)]
         {
@@ -456,14 +529,18 @@ impl Warehouse {
     /// answer), or a draft from such an attempt is resumed, OC is asked first for the order
     /// under our seller inbound number (Inbound Order Detail Query); one found is taken as
     /// created (its number, without the labels only the creation answers), and a creation is
-    /// sent only on confirmed absence.
+    /// sent only on confirmed absence. OC refusing the number as taken
+    /// (`DUPLICATE_SELLER_INBOUND_NUMBER`) means it holds an order under it: that order is
+    /// looked up and taken, never treated as a refusal.
     async fn place_inbound(
         &self,
         account_id: Uuid,
         req: &InboundRequest,
         look_first: bool,
-    ) -> Result<InboundCreated, CallError> {
-        if look_first && let Some(found) = self.find_inbound(account_id, &req.seller_number).await? {
+    ) -> Result<InboundCreated, Placing> {
+        if look_first
+            && let Some(found) = self.find_inbound(account_id, &req.seller_number).await.map_err(Placing::Unsure)?
+        {
             return Ok(found);
         }
         for round in 0..2 {
@@ -474,16 +551,44 @@ impl Warehouse {
                 })
                 .await;
             match created {
+                Ok(c) => return Ok(c),
+                Err(CallError::Connector(ConnectorError::Rejected { code, message }))
+                    if code == DUPLICATE_SELLER_INBOUND_NUMBER =>
+                {
+                    tracing::warn!(%message, "OrangeConnex holds an inbound order under this seller inbound number; looking it up");
+                    return match self.find_inbound(account_id, &req.seller_number).await.map_err(Placing::Unsure)? {
+                        Some(found) => Ok(found),
+                        // OC says it holds one but does not show it (yet): the draft stays
+                        // and the next attempt looks again.
+                        None => Err(Placing::Unsure(CallError::Connector(ConnectorError::Transient(format!(
+                            "OrangeConnex holds an inbound order under {} but does not show it yet",
+                            req.seller_number
+                        ))))),
+                    };
+                }
                 Err(CallError::Connector(e)) if outbound::is_unknown_outcome(&e) && round == 0 => {
                     tracing::warn!(error = %e, "OrangeConnex inbound creation outcome unknown; looking the seller inbound number up");
-                    if let Some(found) = self.find_inbound(account_id, &req.seller_number).await? {
+                    if let Some(found) =
+                        self.find_inbound(account_id, &req.seller_number).await.map_err(Placing::Unsure)?
+                    {
                         return Ok(found);
                     }
                 }
-                other => return other,
+                // Refused by OC (a lookup confirmed absence first where one was due), or not
+                // sent at all (reauthorization, …) when no earlier attempt may have reached
+                // OC: OC holds nothing under the number.
+                Err(e) => {
+                    let unknown =
+                        matches!(&e, CallError::Connector(c) if c.is_retryable() || outbound::is_unknown_outcome(c));
+                    let by_oc = matches!(&e, CallError::Connector(ConnectorError::Rejected { .. }));
+                    let unsure = unknown || ((look_first || round > 0) && !by_oc);
+                    return Err(if unsure { Placing::Unsure(e) } else { Placing::Refused(e) });
+                }
             }
         }
-        Err(CallError::Connector(ConnectorError::Transient("OrangeConnex inbound creation outcome unknown".into())))
+        Err(Placing::Unsure(CallError::Connector(ConnectorError::Transient(
+            "OrangeConnex inbound creation outcome unknown".into(),
+        ))))
     }
 
     async fn find_inbound(&self, account_id: Uuid, seller_number: &str) -> Result<Option<InboundCreated>, CallError> {

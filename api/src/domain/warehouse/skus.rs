@@ -1,6 +1,8 @@
 //! SKUs in the warehouse (seed 003 §2-2): push catalogue SKUs (SKUCreation v3 → MFSKUID and
 //! the status OC answers with; a draft until reviewed on OC's portal; sent once, and after
-//! a lost answer looked up by referenceSKUID before anything is created again) and pull OC's view back
+//! a lost answer looked up by referenceSKUID before anything is created again — in the same
+//! call, and in any later push: a SKU is marked as attempted at the account before the call
+//! is sent, and a marked SKU is looked up first) and pull OC's view back
 //! (SKUQuery v3, which takes lists only: the MFSKUIDs we hold, plus, on a manual pull, the
 //! codes of catalogue SKUs not linked yet as seller SKUs; links by referenceSKUID, or by the
 //! seller SKU for SKUs made on the portal; keeps the seller SKU; updates the review state).
@@ -16,7 +18,7 @@ use uuid::Uuid;
 use super::{CallError, Warehouse, outbound, regions};
 use crate::{
     auth::Actor,
-    connectors::logistics::{CreatedSku, ItemRefusal, ItemResult, NewWarehouseSku, SkuQuery, SkuReview},
+    connectors::logistics::{CreatedSku, ItemRefusal, ItemResult, NewWarehouseSku, SkuQuery, SkuReview, WarehouseSku},
     db::begin_write,
     domain::audit::{self, By, Change},
     error::{DomainError, DomainResult, UserError, UserErrorCode},
@@ -24,6 +26,9 @@ use crate::{
 
 /// Most SKUs one push takes.
 pub const MAX_PUSH: usize = 1_000;
+
+/// The refusal standing for a SKU OC's answer did not mention (its outcome unknown).
+const NO_RESULT: &str = "NO_RESULT";
 
 /// What happened to one SKU of a push.
 #[derive(Debug, Clone)]
@@ -142,12 +147,52 @@ impl Warehouse {
             return Ok(outcomes);
         }
         let batch: Vec<NewWarehouseSku> = to_send.iter().map(|(_, s)| s.clone()).collect();
-        let results = self.create_skus_once(acc.id, &batch).await.map_err(|e| e.into_domain(&["input", "skuIds"]))?;
+        // A SKU unlinked yet marked at this account: an earlier push's creation may have
+        // reached OC (its answer lost, or the request stopped mid-call). Looked up first.
+        let look_first: Vec<usize> = to_send
+            .iter()
+            .enumerate()
+            .filter(|(_, (pos, _))| outcomes[*pos].sku.as_ref().is_some_and(|s| attempted_at(s, acc.id)))
+            .map(|(i, _)| i)
+            .collect();
+        // The mark, committed before anything is sent: a SKU not linked yet is tied to the
+        // account with no MFSKUID ("creation attempted") until OC's answer links it.
+        let unlinked: Vec<Uuid> = to_send
+            .iter()
+            .filter_map(|(pos, _)| outcomes[*pos].sku.as_ref())
+            .filter(|s| s.warehouse_sku_id.is_none())
+            .map(|s| s.id)
+            .collect();
+        for chunk in unlinked.chunks(500) {
+            sku::Entity::update_many()
+                .col_expr(sku::Column::WarehouseAccountId, Expr::value(acc.id))
+                .filter(sku::Column::OrganizationId.eq(org))
+                .filter(sku::Column::Id.is_in(chunk.iter().copied()))
+                .filter(sku::Column::WarehouseSkuId.is_null())
+                .exec(&self.db)
+                .await?;
+        }
+        let results = self
+            .create_skus_once(acc.id, &batch, &look_first)
+            .await
+            .map_err(|e| e.into_domain(&["input", "skuIds"]))?;
         let now = Utc::now();
         let txn = begin_write(&self.db).await?;
         let mut changes = Vec::new();
         for ((pos, _), result) in to_send.iter().zip(results) {
             let outcome = &mut outcomes[*pos];
+            if result.as_ref().is_err_and(|r| r.code != NO_RESULT)
+                && let Some(s) = outcome.sku.as_ref()
+            {
+                // Refused by OC: nothing was created, so the mark goes.
+                sku::Entity::update_many()
+                    .col_expr(sku::Column::WarehouseAccountId, Expr::value(Option::<Uuid>::None))
+                    .filter(sku::Column::Id.eq(s.id))
+                    .filter(sku::Column::WarehouseAccountId.eq(acc.id))
+                    .filter(sku::Column::WarehouseSkuId.is_null())
+                    .exec(&txn)
+                    .await?;
+            }
             match result {
                 Ok(created) => {
                     let Some(s) = outcome.sku.as_ref() else { continue };
@@ -202,19 +247,34 @@ impl Warehouse {
         Ok(outcomes)
     }
 
-    /// Registers the SKUs, never twice: when the creation's outcome is unknown (timeout,
-    /// 5xx, connection dropped after the request was written, an unreadable answer), OC is
-    /// asked for the batch's referenceSKUIDs (SKUQuery v3); the SKUs found are OC's answer
-    /// (MFSKUID and review state) and only those confirmed absent are created again, once.
-    /// One result per input, in order.
+    /// Registers the SKUs, never twice: the SKUs at `look_first` (an earlier attempt's
+    /// outcome unknown) are looked up first, and when the creation's outcome is unknown
+    /// (timeout, 5xx, connection dropped after the request was written, an unreadable
+    /// answer), OC is asked for the batch's referenceSKUIDs (SKUQuery v3); the SKUs found are
+    /// OC's answer (MFSKUID and review state) and only those confirmed absent are created
+    /// (again), once. One result per input, in order.
     async fn create_skus_once(
         &self,
         account_id: Uuid,
         batch: &[NewWarehouseSku],
+        look_first: &[usize],
     ) -> Result<Vec<ItemResult<CreatedSku>>, CallError> {
         let mut out: Vec<Option<ItemResult<CreatedSku>>> = vec![None; batch.len()];
         let mut pending: Vec<usize> = (0..batch.len()).collect();
+        if !look_first.is_empty() {
+            let refs: Vec<String> = look_first.iter().map(|i| batch[*i].reference.clone()).collect();
+            let found = self.skus_by_reference(account_id, refs).await?;
+            for i in look_first {
+                if let Some(f) = found.iter().find(|f| f.reference.as_deref() == Some(batch[*i].reference.as_str())) {
+                    out[*i] = Some(Ok(CreatedSku { warehouse_sku_id: f.warehouse_sku_id.clone(), review: f.review }));
+                }
+            }
+            pending.retain(|i| out[*i].is_none());
+        }
         for round in 0..2 {
+            if pending.is_empty() {
+                break;
+            }
             let sent: Vec<NewWarehouseSku> = pending.iter().map(|i| batch[*i].clone()).collect();
             let created = self
                 .call(account_id, |c, token| {
@@ -231,16 +291,8 @@ impl Warehouse {
                 }
                 Err(CallError::Connector(e)) if outbound::is_unknown_outcome(&e) && round == 0 => {
                     tracing::warn!(error = %e, skus = sent.len(), "OrangeConnex SKU creation outcome unknown; looking the references up");
-                    let q = SkuQuery {
-                        references: sent.iter().map(|s| s.reference.clone()).collect(),
-                        ..SkuQuery::default()
-                    };
-                    let found = self
-                        .call(account_id, |c, token| {
-                            let q = q.clone();
-                            async move { c.query_skus(&token, &q).await }
-                        })
-                        .await?;
+                    let found =
+                        self.skus_by_reference(account_id, sent.iter().map(|s| s.reference.clone()).collect()).await?;
                     let mut absent = Vec::new();
                     for i in pending {
                         let hit = found.iter().find(|f| f.reference.as_deref() == Some(batch[i].reference.as_str()));
@@ -267,12 +319,26 @@ impl Warehouse {
             .map(|r| {
                 r.unwrap_or_else(|| {
                     Err(ItemRefusal {
-                        code: "NO_RESULT".into(),
+                        code: NO_RESULT.into(),
                         message: "OrangeConnex answered nothing for this SKU".into(),
                     })
                 })
             })
             .collect())
+    }
+
+    /// OC's SKUs with these referenceSKUIDs (SKUQuery v3).
+    async fn skus_by_reference(
+        &self,
+        account_id: Uuid,
+        references: Vec<String>,
+    ) -> Result<Vec<WarehouseSku>, CallError> {
+        let q = SkuQuery { references, ..SkuQuery::default() };
+        self.call(account_id, |c, token| {
+            let q = q.clone();
+            async move { c.query_skus(&token, &q).await }
+        })
+        .await
     }
 
     /// `pullWarehouseSkus`: OC's view of the SKUs we know (linked to this account, and the
@@ -427,6 +493,12 @@ impl Warehouse {
         self.bus.publish_all(events);
         Ok(out)
     }
+}
+
+/// Whether an earlier push tried to create the SKU at the account without learning the
+/// outcome: tied to the account (the mark set before the call) but not linked.
+fn attempted_at(s: &sku::Model, account_id: Uuid) -> bool {
+    s.warehouse_account_id == Some(account_id) && s.warehouse_sku_id.is_none()
 }
 
 /// ISO countries of OC regions (for the HS codes' `countryCode`), without duplicates.

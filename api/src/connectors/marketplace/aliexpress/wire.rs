@@ -177,6 +177,10 @@ pub(super) fn market_state(status: Option<&str>, end_reason: Option<&str>, logis
         Some("IN_CANCEL") => MarketState::CancelRequested,
         Some("IN_ISSUE" | "IN_FROZEN") if shipped => MarketState::Shipped,
         Some("IN_ISSUE" | "IN_FROZEN") => MarketState::CancelRequested,
+        // Closed by a cancellation (e.g. `cancel_order_close_trade`), even after a part shipped.
+        Some("FINISH") if end_reason.is_some_and(|r| r.contains("cancel") || r.contains("close")) => {
+            MarketState::Cancelled
+        }
         Some("FINISH") if shipped || (end_reason.is_none() && logistics.is_none()) => MarketState::Shipped,
         Some("FINISH") => MarketState::Cancelled,
         _ => MarketState::AwaitingShipment,
