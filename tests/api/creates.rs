@@ -53,18 +53,10 @@ macro_rules! lost_answer_tests {
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn http_500_postgres() {
-                    if !crate::helpers::postgres_enabled() {
-                        eprintln!("SHIPGATE_TEST_POSTGRES_URL not set: PostgreSQL variant not run");
-                        return;
-                    }
                     super::$test(Backend::Postgres, LostAnswer::Http500).await;
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn disconnect_postgres() {
-                    if !crate::helpers::postgres_enabled() {
-                        eprintln!("SHIPGATE_TEST_POSTGRES_URL not set: PostgreSQL variant not run");
-                        return;
-                    }
                     super::$test(Backend::Postgres, LostAnswer::Disconnect).await;
                 }
             }

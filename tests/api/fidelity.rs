@@ -173,9 +173,6 @@ macro_rules! per_platform {
                     }
                     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                     async fn postgres() {
-                        if !crate::helpers::postgres_enabled() {
-                            return;
-                        }
                         super::super::$test(crate::helpers::Backend::Postgres, $platform).await;
                     }
                 }

@@ -192,10 +192,6 @@ async fn slow_provider_times_out_in_graphql_shape_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_provider_times_out_in_graphql_shape_postgres() {
-    if !crate::helpers::postgres_enabled() {
-        eprintln!("SHIPGATE_TEST_POSTGRES_URL not set: PostgreSQL variant not run");
-        return;
-    }
     slow_provider_times_out_in_graphql_shape(Backend::Postgres).await;
 }
 

@@ -65,10 +65,6 @@ pub enum Backend {
 /// The PostgreSQL variants always run: a test never passes by skipping. They use
 /// `SHIPGATE_TEST_POSTGRES_URL`, else the local server on 127.0.0.1:5432 that `.ci/test`
 /// makes sure of; an unreachable server fails them.
-pub fn postgres_enabled() -> bool {
-    true
-}
-
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 pub fn postgres_url() -> String {

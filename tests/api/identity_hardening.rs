@@ -25,7 +25,7 @@ use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::H
 
 use crate::{
     db_tests, fixtures,
-    helpers::{Backend, PASSWORD, SECRET, TestApp, postgres_enabled, session_from, spawn_with},
+    helpers::{Backend, PASSWORD, SECRET, TestApp, session_from, spawn_with},
 };
 
 /// One `#[tokio::test]` per database for `async fn $name(TestApp)`, on settings changed by
@@ -373,10 +373,6 @@ mod slowloris_connection_is_closed {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn postgres() {
-        if !postgres_enabled() {
-            eprintln!("SHIPGATE_TEST_POSTGRES_URL not set: PostgreSQL variant not run");
-            return;
-        }
         super::slowloris(Backend::Postgres).await;
     }
 }

@@ -274,10 +274,6 @@ macro_rules! platform_tests {
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    if !crate::helpers::postgres_enabled() {
-                        eprintln!("SHIPGATE_TEST_POSTGRES_URL not set: PostgreSQL variant not run");
-                        return;
-                    }
                     super::full_cycle(crate::helpers::Backend::Postgres, $platform).await;
                 }
             }

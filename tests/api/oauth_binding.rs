@@ -308,10 +308,6 @@ mod oauth_spa_redirect {
     }
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn postgres() {
-        if !crate::helpers::postgres_enabled() {
-            eprintln!("SHIPGATE_TEST_POSTGRES_URL not set: PostgreSQL variant not run");
-            return;
-        }
         super::spa_redirect(crate::helpers::Backend::Postgres).await;
     }
 }

@@ -577,15 +577,22 @@ fn transport_error(e: reqwest::Error) -> ConnectorError {
     ConnectorError::Transient(e.without_url().to_string())
 }
 
-/// How long a 429 asks us to wait: `Retry-After` in seconds (the HTTP-date form is rare
-/// for APIs and treated as absent), else a rate-limit reset time some providers send
-/// instead (Wish: `Wish-Rate-Limit-Reset`, an ISO-8601 date-time).
+/// How long a 429 (or a 503) asks us to wait: `Retry-After` in seconds (the HTTP-date form
+/// is rare for APIs and treated as absent), else a `*-Rate-Limit-Reset` header holding an
+/// RFC 3339 date-time, which some providers send instead (Wish: `Wish-Rate-Limit-Reset`).
 pub fn retry_after(resp: &Response) -> Option<Duration> {
-    let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    if let Some(s) = header(reqwest::header::RETRY_AFTER.as_str()).and_then(|v| v.parse::<u64>().ok()) {
+    let headers = resp.headers();
+    if let Some(s) = headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
         return Some(Duration::from_secs(s.min(300)));
     }
-    let reset = chrono::DateTime::parse_from_rfc3339(header("Wish-Rate-Limit-Reset")?).ok()?;
+    let reset = headers
+        .iter()
+        .filter(|(name, _)| name.as_str().ends_with("-rate-limit-reset"))
+        .find_map(|(_, v)| chrono::DateTime::parse_from_rfc3339(v.to_str().ok()?.trim()).ok())?;
     let wait = (reset.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_milliseconds().clamp(0, 300_000);
     Some(Duration::from_millis(wait.unsigned_abs()))
 }

@@ -25,7 +25,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{CallError, Warehouse, outbound, regions};
+use super::{CallError, Warehouse, regions};
 use crate::{
     auth::{Actor, Tenant},
     connectors::{
@@ -566,7 +566,7 @@ impl Warehouse {
                         ))))),
                     };
                 }
-                Err(CallError::Connector(e)) if outbound::is_unknown_outcome(&e) && round == 0 => {
+                Err(CallError::Connector(e)) if super::is_unknown_outcome(&e) && round == 0 => {
                     tracing::warn!(error = %e, "OrangeConnex inbound creation outcome unknown; looking the seller inbound number up");
                     if let Some(found) =
                         self.find_inbound(account_id, &req.seller_number).await.map_err(Placing::Unsure)?
@@ -579,7 +579,7 @@ impl Warehouse {
                 // OC: OC holds nothing under the number.
                 Err(e) => {
                     let unknown =
-                        matches!(&e, CallError::Connector(c) if c.is_retryable() || outbound::is_unknown_outcome(c));
+                        matches!(&e, CallError::Connector(c) if c.is_retryable() || super::is_unknown_outcome(c));
                     let by_oc = matches!(&e, CallError::Connector(ConnectorError::Rejected { .. }));
                     let unsure = unknown || ((look_first || round > 0) && !by_oc);
                     return Err(if unsure { Placing::Unsure(e) } else { Placing::Refused(e) });

@@ -54,6 +54,63 @@ pub enum CallError {
     Connector(ConnectorError),
 }
 
+/// A creation that may or may not have happened at the provider: the request may have
+/// reached it (timeout, 5xx, a dropped connection, an answer we cannot read). A 429, a
+/// refusal or a token error means nothing was created.
+pub(crate) fn is_unknown_outcome(e: &ConnectorError) -> bool {
+    matches!(e, ConnectorError::Transient(_) | ConnectorError::Decode(_))
+}
+
+/// Creates the `pending` items of `batch` at the provider, never twice: when the
+/// creation's outcome is unknown, `lookup` asks the provider for the items sent (one
+/// `Some` per item it holds, in order); those found are its answer and only those
+/// confirmed absent are created again, once. A second unknown outcome is returned as the
+/// error, for a later attempt that looks up first. Results land in `out` by index.
+pub(crate) async fn create_once<R, T, C, CF, L, LF>(
+    what: &str,
+    batch: &[R],
+    mut pending: Vec<usize>,
+    out: &mut [Option<T>],
+    create: C,
+    lookup: L,
+) -> Result<(), CallError>
+where
+    R: Clone,
+    C: Fn(Vec<R>) -> CF,
+    CF: std::future::Future<Output = Result<Vec<T>, CallError>>,
+    L: Fn(Vec<R>) -> LF,
+    LF: std::future::Future<Output = Result<Vec<Option<T>>, CallError>>,
+{
+    for round in 0..2 {
+        if pending.is_empty() {
+            break;
+        }
+        let sent: Vec<R> = pending.iter().map(|i| batch[*i].clone()).collect();
+        match create(sent.clone()).await {
+            Ok(results) => {
+                for (i, r) in pending.iter().zip(results) {
+                    out[*i] = Some(r);
+                }
+                break;
+            }
+            Err(CallError::Connector(e)) if is_unknown_outcome(&e) && round == 0 => {
+                tracing::warn!(error = %e, items = sent.len(), "OrangeConnex {what} creation outcome unknown; looking the references up");
+                let mut found = lookup(sent).await?.into_iter();
+                let mut absent = Vec::new();
+                for i in pending {
+                    match found.next().flatten() {
+                        Some(v) => out[i] = Some(v),
+                        None => absent.push(i),
+                    }
+                }
+                pending = absent;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 impl From<DomainError> for CallError {
     fn from(e: DomainError) -> Self {
         Self::Domain(e)

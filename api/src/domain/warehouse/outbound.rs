@@ -173,41 +173,21 @@ impl OrangeConnexProvider {
         batch: &[OutboundRequest],
     ) -> Result<Vec<Result<Booking, Refusal>>, CallError> {
         let mut out: Vec<Option<Result<Booking, Refusal>>> = vec![None; batch.len()];
-        let mut pending: Vec<usize> = (0..batch.len()).collect();
-        for round in 0..2 {
-            let sent: Vec<OutboundRequest> = pending.iter().map(|i| batch[*i].clone()).collect();
-            let created = self
+        let create = |sent: Vec<OutboundRequest>| async move {
+            let results = self
                 .warehouse
                 .call(account_id, |c, token| {
                     let sent = sent.clone();
                     async move { c.place_outbound(&token, &sent).await }
                 })
-                .await;
-            match created {
-                Ok(results) => {
-                    for (i, r) in pending.iter().zip(results) {
-                        out[*i] = Some(booking_of(r));
-                    }
-                    break;
-                }
-                Err(CallError::Connector(e)) if is_unknown_outcome(&e) && round == 0 => {
-                    tracing::warn!(error = %e, orders = sent.len(), "OrangeConnex outbound creation outcome unknown; looking the references up");
-                    let found = self.lookup(account_id, &sent).await?;
-                    let mut absent = Vec::new();
-                    for i in pending {
-                        match found.get(batch[i].reference.as_str()) {
-                            Some(b) => out[i] = Some(Ok(b.clone())),
-                            None => absent.push(i),
-                        }
-                    }
-                    if absent.is_empty() {
-                        break;
-                    }
-                    pending = absent;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+                .await?;
+            Ok(results.into_iter().map(booking_of).collect())
+        };
+        let lookup = |sent: Vec<OutboundRequest>| async move {
+            let found = self.lookup(account_id, &sent).await?;
+            Ok(sent.iter().map(|r| found.get(r.reference.as_str()).cloned().map(Ok)).collect())
+        };
+        super::create_once("outbound", batch, (0..batch.len()).collect(), &mut out, create, lookup).await?;
         Ok(out
             .into_iter()
             .map(|r| {
@@ -249,13 +229,6 @@ impl OrangeConnexProvider {
             })
             .collect())
     }
-}
-
-/// A creation that may or may not have happened at the provider: the request may have
-/// reached it (timeout, 5xx, a dropped connection, an answer we cannot read). A 429, a
-/// refusal or a token error means nothing was created.
-pub(crate) fn is_unknown_outcome(e: &ConnectorError) -> bool {
-    matches!(e, ConnectorError::Transient(_) | ConnectorError::Decode(_))
 }
 
 /// One item of OC's answer as a booking or a refusal.

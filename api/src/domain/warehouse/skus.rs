@@ -15,7 +15,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{CallError, Warehouse, outbound, regions};
+use super::{CallError, Warehouse, regions};
 use crate::{
     auth::Actor,
     connectors::logistics::{CreatedSku, ItemRefusal, ItemResult, NewWarehouseSku, SkuQuery, SkuReview, WarehouseSku},
@@ -260,60 +260,34 @@ impl Warehouse {
         look_first: &[usize],
     ) -> Result<Vec<ItemResult<CreatedSku>>, CallError> {
         let mut out: Vec<Option<ItemResult<CreatedSku>>> = vec![None; batch.len()];
+        let create = |sent: Vec<NewWarehouseSku>| async move {
+            self.call(account_id, |c, token| {
+                let sent = sent.clone();
+                async move { c.create_skus(&token, &sent).await }
+            })
+            .await
+        };
+        let lookup = |sent: Vec<NewWarehouseSku>| async move {
+            let found = self.skus_by_reference(account_id, sent.iter().map(|s| s.reference.clone()).collect()).await?;
+            Ok(sent
+                .iter()
+                .map(|s| {
+                    found
+                        .iter()
+                        .find(|f| f.reference.as_deref() == Some(s.reference.as_str()))
+                        .map(|f| Ok(CreatedSku { warehouse_sku_id: f.warehouse_sku_id.clone(), review: f.review }))
+                })
+                .collect())
+        };
         let mut pending: Vec<usize> = (0..batch.len()).collect();
         if !look_first.is_empty() {
-            let refs: Vec<String> = look_first.iter().map(|i| batch[*i].reference.clone()).collect();
-            let found = self.skus_by_reference(account_id, refs).await?;
-            for i in look_first {
-                if let Some(f) = found.iter().find(|f| f.reference.as_deref() == Some(batch[*i].reference.as_str())) {
-                    out[*i] = Some(Ok(CreatedSku { warehouse_sku_id: f.warehouse_sku_id.clone(), review: f.review }));
-                }
+            let found = lookup(look_first.iter().map(|i| batch[*i].clone()).collect()).await?;
+            for (i, f) in look_first.iter().zip(found) {
+                out[*i] = f;
             }
             pending.retain(|i| out[*i].is_none());
         }
-        for round in 0..2 {
-            if pending.is_empty() {
-                break;
-            }
-            let sent: Vec<NewWarehouseSku> = pending.iter().map(|i| batch[*i].clone()).collect();
-            let created = self
-                .call(account_id, |c, token| {
-                    let sent = sent.clone();
-                    async move { c.create_skus(&token, &sent).await }
-                })
-                .await;
-            match created {
-                Ok(results) => {
-                    for (i, r) in pending.iter().zip(results) {
-                        out[*i] = Some(r);
-                    }
-                    break;
-                }
-                Err(CallError::Connector(e)) if outbound::is_unknown_outcome(&e) && round == 0 => {
-                    tracing::warn!(error = %e, skus = sent.len(), "OrangeConnex SKU creation outcome unknown; looking the references up");
-                    let found =
-                        self.skus_by_reference(account_id, sent.iter().map(|s| s.reference.clone()).collect()).await?;
-                    let mut absent = Vec::new();
-                    for i in pending {
-                        let hit = found.iter().find(|f| f.reference.as_deref() == Some(batch[i].reference.as_str()));
-                        match hit {
-                            Some(f) => {
-                                out[i] = Some(Ok(CreatedSku {
-                                    warehouse_sku_id: f.warehouse_sku_id.clone(),
-                                    review: f.review,
-                                }))
-                            }
-                            None => absent.push(i),
-                        }
-                    }
-                    if absent.is_empty() {
-                        break;
-                    }
-                    pending = absent;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        super::create_once("SKU", batch, pending, &mut out, create, lookup).await?;
         Ok(out
             .into_iter()
             .map(|r| {
